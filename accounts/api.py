@@ -1,0 +1,60 @@
+"""Credentials: sign-in tokens for people, API keys for enterprises' own systems."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiToken, TokenKind
+from accounts.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, ErrorOut, TokenIn, TokenOut
+from accounts.services import issue_token, revoke_token
+from cuakhau.api import current_actor, idempotent
+from cuakhau.errors import Forbidden, NotFound, ServiceError
+from ninja import Router
+
+router = Router(tags=["auth"])
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    default_code = "unauthorized"
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut})
+def sign_in(request: HttpRequest, credentials: TokenIn):  # type: ignore[no-untyped-def]
+    user = authenticate(request, username=credentials.username, password=credentials.password)
+    if user is None:
+        raise Unauthorized(_("Wrong username or password."))
+    token, secret = issue_token(user, TokenKind.SESSION)  # type: ignore[arg-type]
+    return TokenOut(token=secret, expires_at=token.expires_at)
+
+
+@router.get("/api-keys", response=list[ApiKeyOut])
+def list_api_keys(request: HttpRequest):  # type: ignore[no-untyped-def]
+    actor = current_actor(request)
+    return ApiToken.objects.filter(user=actor.user, kind=TokenKind.API_KEY).order_by("-created_at")
+
+
+@router.post("/api-keys", response={201: ApiKeyCreatedOut, 403: ErrorOut, 422: ErrorOut})
+def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-untyped-def]
+    actor = current_actor(request)
+    if actor.enterprise is None:
+        raise Forbidden(_("API keys are for enterprises' own systems."))
+
+    def create():  # type: ignore[no-untyped-def]
+        token, secret = issue_token(actor.user, TokenKind.API_KEY, data.name)  # type: ignore[arg-type]
+        return 201, ApiKeyCreatedOut(id=token.pk, name=token.name, prefix=token.prefix, created_at=token.created_at,
+                                     revoked_at=None, key=secret)
+
+    return idempotent(request, create)
+
+
+@router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+def revoke_api_key(request: HttpRequest, key_id: int):  # type: ignore[no-untyped-def]
+    actor = current_actor(request)
+    token = ApiToken.objects.filter(pk=key_id, user=actor.user, kind=TokenKind.API_KEY).first()
+    if token is None:
+        raise NotFound(_("API key not found."))
+    revoke_token(token)
+    return 204, None

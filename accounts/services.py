@@ -1,0 +1,143 @@
+"""Who is acting, what they may see and do, and API credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Agency, AgencyKind, ApiToken, Profile, TokenKind, hash_secret
+from enterprises.models import Enterprise
+
+ENTERPRISE = "enterprise"
+ADMIN = "admin"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting user with what they act for, resolved once per request."""
+
+    user: User | None
+    kind: str  # "enterprise", "admin", "system", or an AgencyKind value
+    enterprise: Enterprise | None = None
+    agency: Agency | None = None
+    ip_address: str = ""
+
+    @property
+    def is_officer(self) -> bool:
+        return self.agency is not None
+
+    @property
+    def is_supervisor(self) -> bool:
+        """A province-wide unit of the management board."""
+        return self.agency is not None and self.agency.gate_id is None
+
+    @property
+    def name(self) -> str:
+        return self.user.get_username() if self.user else "system"
+
+    @property
+    def gate_code(self) -> str:
+        return self.agency.gate.code if self.agency and self.agency.gate_id else ""
+
+    def acts_at_gate(self, gate_id: int, province_id: int) -> bool:
+        """Whether this officer's unit covers the gate."""
+        if self.agency is None:
+            return False
+        if self.agency.gate_id is None:
+            return self.agency.province_id == province_id
+        return self.agency.gate_id == gate_id
+
+
+def actor_for(user: User | AnonymousUser, ip_address: str = "") -> Actor | None:
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "_cached_profile", None)
+    if profile is None:
+        profile = Profile.objects.select_related("enterprise", "agency__gate", "agency__province").filter(
+            user=user).first()
+    if profile and profile.enterprise_id:
+        return Actor(user, ENTERPRISE, enterprise=profile.enterprise, ip_address=ip_address)
+    if profile and profile.agency_id:
+        assert profile.agency is not None
+        return Actor(user, profile.agency.kind, agency=profile.agency, ip_address=ip_address)
+    if user.is_superuser:
+        return Actor(user, ADMIN, ip_address=ip_address)
+    return None
+
+
+def system_actor() -> Actor:
+    return Actor(None, SYSTEM)
+
+
+def client_ip(request) -> str:  # type: ignore[no-untyped-def]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+def registration_scope(actor: Actor, prefix: str = "") -> Q:
+    """A filter on Registration (or, with prefix "registration__", on Trip) for what the actor may see."""
+    if actor.kind == ADMIN:
+        return Q()
+    if actor.enterprise is not None:
+        return Q(**{f"{prefix}declarant": actor.enterprise})
+    if actor.agency is not None:
+        if actor.agency.gate_id is None:
+            return Q(**{f"{prefix}gate__province_id": actor.agency.province_id})
+        return Q(**{f"{prefix}gate_id": actor.agency.gate_id})
+    return Q(pk__in=[])
+
+
+def trip_scope(actor: Actor) -> Q:
+    return registration_scope(actor, prefix="registration__")
+
+
+def may_see_personal_data(actor: Actor, declarant_id: int, gate_id: int) -> bool:
+    """Driver ID and phone: the declaring enterprise and the officers of that very gate."""
+    if actor.enterprise is not None:
+        return actor.enterprise.pk == declarant_id
+    return actor.agency is not None and actor.agency.gate_id == gate_id
+
+
+def is_board(actor: Actor) -> bool:
+    return actor.kind == AgencyKind.MANAGEMENT_BOARD
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+def issue_token(user: User, kind: str = TokenKind.SESSION, name: str = "") -> tuple[ApiToken, str]:
+    """Create a credential; the secret is returned once and only its hash is stored."""
+    secret = ApiToken.new_secret(kind)
+    expires_at = None
+    if kind == TokenKind.SESSION:
+        expires_at = timezone.now() + dt.timedelta(seconds=settings.CUAKHAU_TOKEN_TTL_SECONDS)
+    token = ApiToken.objects.create(user=user, kind=kind, name=name, prefix=secret[:10],
+                                    secret_hash=hash_secret(secret), expires_at=expires_at)
+    return token, secret
+
+
+def user_for_secret(secret: str) -> User | None:
+    token = (ApiToken.objects.select_related("user__profile__enterprise", "user__profile__agency__gate",
+                                             "user__profile__agency__province")
+             .filter(secret_hash=hash_secret(secret), revoked_at__isnull=True).first())
+    if token is None or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        return None
+    user = token.user
+    user._cached_profile = getattr(user, "profile", None)  # type: ignore[attr-defined]
+    return user
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def officers_of(agency_kind: str, gate_id: int) -> QuerySet[Profile]:
+    return Profile.objects.filter(agency__kind=agency_kind, agency__gate_id=gate_id)

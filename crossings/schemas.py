@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+from pydantic import Field
+
+
+class TimelineStepOut(Schema):
+    name: str
+    label: str
+    state: str
+    required: bool
+    confirmed_at: dt.datetime | None
+    confirmed_by: str
+    agency: str
+    automatic: bool
+    note: str
+
+
+class ReceivingVehicleOut(Schema):
+    id: int
+    plate: str
+    driver_name: str
+    driver_identity_document: str
+    driver_phone: str
+    entered_at: dt.datetime | None
+    exited_at: dt.datetime | None
+
+
+class FeeOut(Schema):
+    goods_type: str
+    tariff_vnd: int
+    percent: int
+    amount_vnd: int
+    receipt_number: str
+    paid_at: dt.datetime | None
+
+
+class DriverOut(Schema):
+    name: str
+    identity_document: str
+    phone: str
+
+
+class TripOut(Schema):
+    id: int
+    registration_id: int
+    registration_number: str
+    position: int
+    gate: str
+    direction: str
+    plate: str
+    plate_display: str
+    nationality: str
+    load_class: str
+    trailer_plate: str
+    container_number: str
+    seal_number: str
+    permit_number: str
+    journey: str
+    driver: DriverOut
+    stage: str
+    stage_label: str
+    outcome: str
+    outcome_label: str
+    version: int
+    fee: FeeOut | None
+    timeline: list[TimelineStepOut]
+    receiving_vehicles: list[ReceivingVehicleOut]
+
+
+class TripListOut(Schema):
+    id: int
+    registration_number: str
+    gate: str
+    direction: str
+    plate: str
+    plate_display: str
+    stage: str
+    outcome: str
+
+
+class ConfirmIn(Schema):
+    note: str = Field(default="", max_length=500)
+    receipt_number: str = Field(default="", max_length=40)
+
+
+class ReceivingVehicleIn(Schema):
+    plate: str = Field(max_length=30)
+    driver_name: str = Field(max_length=100)
+    driver_identity_document: str = Field(max_length=30)
+    driver_phone: str = Field(max_length=30)

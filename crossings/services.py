@@ -1,0 +1,228 @@
+"""Confirming checkpoints, cancelling trips and transshipment: each one transaction with its audit row.
+
+A confirmation locks the trip row (so concurrent confirmations of one trip queue), checks the
+guards of the workflow table, then flips the checkpoint with a compare-and-set
+(`UPDATE … WHERE state = 'pending'`): two officers clicking at once give one confirmation and
+one 409, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import ADMIN, ENTERPRISE, Actor, is_board, trip_scope
+from crossings import audit
+from crossings import workflow as wf
+from crossings.models import Checkpoint, CheckpointState, Outcome, Trip, TransshipmentVehicle
+from cuakhau.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from cuakhau.lib.errors import InvalidValue
+from cuakhau.lib.people import normalize_identity_document, normalize_person_name, normalize_phone
+from cuakhau.lib.plates import normalize_plate
+from declarations.models import RegistrationStatus
+from fees.models import TripFee
+
+GUARD_MESSAGES = {
+    "unknown_step": _("There is no such checkpoint."),
+    "not_your_step": _("Your agency does not confirm this checkpoint."),
+    "already_confirmed": _("This checkpoint is already confirmed."),
+    "not_required": _("This checkpoint is not required for this trip."),
+    "prerequisites_missing": _("Earlier steps are not confirmed yet."),
+}
+GUARD_STATUS = {"unknown_step": NotFound, "not_your_step": Forbidden}
+
+
+def trips_for(actor: Actor) -> QuerySet[Trip]:
+    return (Trip.objects.filter(trip_scope(actor))
+            .select_related("registration__gate", "registration__declarant", "vehicle", "driver"))
+
+
+def get_trip(actor: Actor, trip_id: int) -> Trip:
+    trip = trips_for(actor).filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound(_("Trip not found."))
+    return trip
+
+
+def states_of(trip_id: int) -> dict[str, str]:
+    return dict(Checkpoint.objects.filter(trip_id=trip_id).values_list("name", "state"))
+
+
+def _check_officer_at_gate(actor: Actor, trip: Trip) -> None:
+    gate = trip.registration.gate
+    if not actor.acts_at_gate(gate.pk, gate.province_id):
+        raise Forbidden(_("You can confirm checkpoints only at your own gate."))
+
+
+def check_confirm(actor: Actor, trip: Trip, name: str, states: dict[str, str]) -> wf.Step:
+    """Raise the error an officer would see if `name` cannot be confirmed now."""
+    if actor.kind in (ENTERPRISE, ADMIN) or name not in wf.OFFICER_STEPS:
+        if name not in wf.STEPS:
+            raise NotFound(GUARD_MESSAGES["unknown_step"], "unknown_step")
+        raise Forbidden(GUARD_MESSAGES["not_your_step"], "not_your_step")
+    _check_officer_at_gate(actor, trip)
+    if trip.registration.status != RegistrationStatus.CONFIRMED:
+        raise Conflict(_("The registration is not confirmed."), "registration_not_confirmed")
+    if trip.outcome != Outcome.ACTIVE:
+        raise Conflict(_("This trip is closed (%(outcome)s).") % {"outcome": trip.get_outcome_display()},
+                       "trip_closed")
+    try:
+        return wf.check_can_confirm(name, states, actor.kind)
+    except wf.GuardError as error:
+        error_class = GUARD_STATUS.get(error.code, Conflict)
+        message = GUARD_MESSAGES[error.code]
+        if error.missing:
+            labels = ", ".join(str(STEP_LABELS.get(m, m)) for m in error.missing)
+            message = _("Waiting for: %(steps)s.") % {"steps": labels}
+        raise error_class(message, error.code) from error
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    trip: Trip
+    checkpoint: Checkpoint
+
+
+def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = "", automatic: bool = False,
+                          receipt_number: str = "") -> Confirmation:
+    receipt_number = receipt_number.strip()
+    if name == "fee_paid" and not receipt_number:
+        raise ValidationFailed({"receipt_number": [_("Enter the receipt number of the payment.")]})
+    trip = get_trip(actor, trip_id)
+    try:
+        with transaction.atomic():
+            # The lock makes concurrent confirmations of one trip queue, so each sees the other's
+            # result when it reads the states (and the derived stage never misses a step).
+            Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
+            trip.refresh_from_db(fields=["outcome", "stage", "is_open", "version"])
+            states = states_of(trip.pk)
+            check_confirm(actor, trip, name, states)
+            now = timezone.now()
+            flipped = Checkpoint.objects.filter(trip=trip, name=name, state=CheckpointState.PENDING).update(
+                state=CheckpointState.CONFIRMED, confirmed_at=now, confirmed_by=actor.user, agency=actor.agency,
+                automatic=automatic, note=note[:500])
+            if not flipped:
+                raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
+            states[name] = CheckpointState.CONFIRMED
+            changes: dict[str, object] = {"stage": wf.derive_stage(states), "version": F("version") + 1,
+                                          "updated_at": now}
+            if name == "left_gate":
+                changes.update(outcome=Outcome.COMPLETED, is_open=False)
+            Trip.objects.filter(pk=trip.pk).update(**changes)
+            if name == "fee_paid":
+                TripFee.objects.filter(trip=trip).update(receipt_number=receipt_number, paid_at=now,
+                                                         recorded_by=actor.user)
+            audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number,
+                         trip_id=trip.pk, checkpoint=name, note=note, automatic=automatic,
+                         data={"receipt_number": receipt_number} if receipt_number else None)
+    except IntegrityError as error:
+        raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
+                               ) from error
+    trip.refresh_from_db()
+    return Confirmation(trip, Checkpoint.objects.get(trip=trip, name=name))
+
+
+def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
+    """The declaring enterprise withdraws one truck before it has entered the gate."""
+    trip = get_trip(actor, trip_id)
+    if actor.enterprise is None or trip.registration.declarant_id != actor.enterprise.pk:
+        raise Forbidden(_("Only the declaring enterprise can cancel its truck."))
+    with transaction.atomic():
+        Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
+        states = states_of(trip.pk)
+        if any(states.get(step) == CheckpointState.CONFIRMED for step in wf.GATE_ENTRY_STEPS):
+            raise Conflict(_("The truck has already entered the gate; it can no longer be cancelled."),
+                           "already_entered")
+        if not Trip.objects.filter(pk=trip.pk, is_open=True).exclude(outcome=Outcome.CANCELLED).update(
+                outcome=Outcome.CANCELLED, is_open=False, version=F("version") + 1):
+            raise Conflict(_("This trip is already closed."), "trip_closed")
+        registration = trip.registration
+        if not registration.trips.exclude(outcome=Outcome.CANCELLED).exists():
+            type(registration).objects.filter(pk=registration.pk).update(
+                status=RegistrationStatus.CANCELLED, version=F("version") + 1)
+        audit.record(actor, "trip.cancelled", registration_number=registration.number, trip_id=trip.pk)
+    trip.refresh_from_db()
+    return trip
+
+
+# --- transshipment ----------------------------------------------------------------------------
+
+def do_add_receiving_vehicle(actor: Actor, trip_id: int, *, plate: str, driver_name: str,
+                             driver_identity_document: str, driver_phone: str) -> TransshipmentVehicle:
+    trip = get_trip(actor, trip_id)
+    _check_transshipment_officer(actor, trip)
+    errors: dict[str, list] = {}
+    values: dict[str, str] = {}
+    for field, raw, normalize in (("plate", plate, normalize_plate), ("driver_name", driver_name, normalize_person_name),
+                                  ("driver_identity_document", driver_identity_document, normalize_identity_document),
+                                  ("driver_phone", driver_phone, normalize_phone)):
+        try:
+            values[field] = normalize(raw or "")
+        except InvalidValue as error:
+            errors[field] = [error.message]
+    if "plate" in values and not values["plate"][0].isdigit():
+        errors.setdefault("plate", []).append(_("A receiving truck must be a Vietnamese truck."))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        vehicle = TransshipmentVehicle.objects.create(trip=trip, **values)
+        audit.record(actor, "transshipment.vehicle_added", registration_number=trip.registration.number,
+                     trip_id=trip.pk, data={"plate": values["plate"]})
+    return vehicle
+
+
+def do_mark_receiving_vehicle(actor: Actor, trip_id: int, vehicle_id: int, event: str) -> TransshipmentVehicle:
+    """Record a receiving truck's entry into or exit from the yard, once each, entry first."""
+    trip = get_trip(actor, trip_id)
+    _check_transshipment_officer(actor, trip)
+    now = timezone.now()
+    with transaction.atomic():
+        query = TransshipmentVehicle.objects.filter(pk=vehicle_id, trip=trip)
+        if not query.exists():
+            raise NotFound(_("Receiving truck not found."))
+        if event == "entered":
+            changed = query.filter(entered_at__isnull=True).update(entered_at=now)
+        elif event == "exited":
+            changed = query.filter(entered_at__isnull=False, exited_at__isnull=True).update(exited_at=now)
+        else:
+            raise NotFound(_("Unknown event."))
+        if not changed:
+            raise Conflict(_("This was already recorded, or the truck has not entered yet."), "wrong_state")
+        audit.record(actor, f"transshipment.vehicle_{event}", registration_number=trip.registration.number,
+                     trip_id=trip.pk, data={"vehicle": vehicle_id})
+    return TransshipmentVehicle.objects.get(pk=vehicle_id)
+
+
+def _check_transshipment_officer(actor: Actor, trip: Trip) -> None:
+    if not is_board(actor):
+        raise Forbidden(_("Only the management board records transshipment."))
+    _check_officer_at_gate(actor, trip)
+    if trip.outcome != Outcome.ACTIVE:
+        raise Conflict(_("This trip is closed."), "trip_closed")
+    if states_of(trip.pk).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):
+        raise Conflict(_("This trip does not transship."), "not_required")
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+STEP_LABELS = {
+    "declared": _("Declared"),
+    "registration_confirmed": _("Registration confirmed"),
+    "slot_booked": _("Arrival slot booked"),
+    "gate_entry_border_guard": _("Gate entry — border guard"),
+    "gate_entry_customs": _("Gate entry — customs"),
+    "yard_entry": _("Entered the yard"),
+    "medical_quarantine": _("Medical quarantine"),
+    "plant_quarantine": _("Plant quarantine"),
+    "animal_quarantine": _("Animal quarantine"),
+    "transshipment": _("Transshipment"),
+    "fee_paid": _("Fee paid"),
+    "yard_exit_customs": _("Yard exit — customs"),
+    "yard_exit_border_guard": _("Yard exit — border guard"),
+    "left_gate": _("Left the gate"),
+}
+

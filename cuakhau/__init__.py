@@ -1,0 +1,1 @@
+"""Cửa khẩu số — the Digital Border Gate Platform."""
