@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from ninja import Router
 
 from accounts.models import ApiToken, TokenKind
 from accounts.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, ErrorOut, TokenIn, TokenOut
 from accounts.services import issue_token, revoke_token
 from cuakhau.api import current_actor, idempotent
 from cuakhau.errors import Forbidden, NotFound, ServiceError
-from ninja import Router
 
 router = Router(tags=["auth"])
 

@@ -43,7 +43,14 @@ class Actor:
 
     @property
     def gate_code(self) -> str:
-        return self.agency.gate.code if self.agency and self.agency.gate_id else ""
+        gate = self.agency.gate if self.agency else None
+        return gate.code if gate else ""
+
+    @property
+    def enterprise_user(self) -> User:
+        """The declaring user; only enterprise actors (always signed in) declare."""
+        assert self.user is not None and self.enterprise is not None
+        return self.user
 
     def acts_at_gate(self, gate_id: int, province_id: int) -> bool:
         """Whether this officer's unit covers the gate."""

@@ -30,7 +30,7 @@ def trip_out(actor: Actor, trip: Trip) -> TripOut:
     checkpoints = (Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency")
                    .order_by("position"))
     fee = getattr(trip, "fee", None)
-    return TripOut(
+    return TripOut.model_validate(dict(
         id=trip.pk, registration_id=registration.pk, registration_number=registration.number,
         position=trip.position, gate=registration.gate.code, direction=registration.direction,
         plate=trip.vehicle.plate, plate_display=format_plate(trip.vehicle.plate), nationality=trip.vehicle.country,
@@ -55,7 +55,7 @@ def trip_out(actor: Actor, trip: Trip) -> TripOut:
             "driver_phone": v.driver_phone if personal else mask_phone(v.driver_phone),
             "entered_at": v.entered_at, "exited_at": v.exited_at,
         } for v in trip.receiving_vehicles.all()],
-    )
+    ))
 
 
 class TripFilters(Schema):
@@ -79,7 +79,8 @@ def list_trips(request: HttpRequest, filters: Query[TripFilters]):  # type: igno
         query = query.filter(registration__gate__code=filters.gate)
     if filters.status:
         if filters.status not in STATUSES:
-            raise ValidationFailed({"status": [_("Choose one of: %(values)s.") % {"values": ", ".join(sorted(STATUSES))}]})
+            choices = ", ".join(sorted(STATUSES))
+            raise ValidationFailed({"status": [_("Choose one of: %(values)s.") % {"values": choices}]})
         field = "stage" if filters.status in Stage.values else "outcome"
         query = query.filter(**{field: filters.status})
     return [{

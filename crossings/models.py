@@ -64,7 +64,8 @@ class Trip(models.Model):
         verbose_name_plural = _("trips")
         ordering = ["-created_at", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle"], condition=models.Q(is_open=True), name="one_open_trip_per_vehicle"),
+            models.UniqueConstraint(fields=["vehicle"], condition=models.Q(is_open=True),
+                                    name="one_open_trip_per_vehicle"),
             models.UniqueConstraint(fields=["registration", "position"], name="trip_position_unique"),
         ]
         indexes = [models.Index(fields=["stage", "outcome"])]
@@ -98,6 +99,9 @@ class Checkpoint(models.Model):
         constraints = [models.UniqueConstraint(fields=["trip", "name"], name="checkpoint_unique_per_trip")]
         indexes = [models.Index(fields=["name", "state"])]
 
+    def __str__(self) -> str:
+        return f"{self.trip_id}/{self.name}: {self.state}"
+
 
 class TransshipmentVehicle(models.Model):
     """A Vietnamese truck that enters the yard to take over the goods of a foreign truck."""
@@ -115,6 +119,9 @@ class TransshipmentVehicle(models.Model):
         verbose_name = _("receiving vehicle")
         verbose_name_plural = _("receiving vehicles")
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.plate
 
 
 class AuditEvent(models.Model):
@@ -143,6 +150,9 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit trail")
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.registration_number}"
+
 
 class AuditHead(models.Model):
     """A single row: the chain's last id and hash. Locking it serialises appends, and comparing it
@@ -151,3 +161,6 @@ class AuditHead(models.Model):
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.last_id}"

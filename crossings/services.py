@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.services import ADMIN, ENTERPRISE, Actor, is_board, trip_scope
 from crossings import audit
 from crossings import workflow as wf
-from crossings.models import Checkpoint, CheckpointState, Outcome, Trip, TransshipmentVehicle
-from cuakhau.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from crossings.models import Checkpoint, CheckpointState, Outcome, TransshipmentVehicle, Trip
+from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ValidationFailed
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import normalize_identity_document, normalize_person_name, normalize_phone
 from cuakhau.lib.plates import normalize_plate
@@ -74,7 +74,7 @@ def check_confirm(actor: Actor, trip: Trip, name: str, states: dict[str, str]) -
         return wf.check_can_confirm(name, states, actor.kind)
     except wf.GuardError as error:
         error_class = GUARD_STATUS.get(error.code, Conflict)
-        message = GUARD_MESSAGES[error.code]
+        message: Message = GUARD_MESSAGES[error.code]
         if error.missing:
             labels = ", ".join(str(STEP_LABELS.get(m, m)) for m in error.missing)
             message = _("Waiting for: %(steps)s.") % {"steps": labels}
@@ -157,7 +157,8 @@ def do_add_receiving_vehicle(actor: Actor, trip_id: int, *, plate: str, driver_n
     _check_transshipment_officer(actor, trip)
     errors: dict[str, list] = {}
     values: dict[str, str] = {}
-    for field, raw, normalize in (("plate", plate, normalize_plate), ("driver_name", driver_name, normalize_person_name),
+    for field, raw, normalize in (("plate", plate, normalize_plate),
+                                  ("driver_name", driver_name, normalize_person_name),
                                   ("driver_identity_document", driver_identity_document, normalize_identity_document),
                                   ("driver_phone", driver_phone, normalize_phone)):
         try:

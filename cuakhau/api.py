@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from accounts.models import IdempotencyRecord
 from accounts.services import Actor, actor_for, client_ip, user_for_secret
 from cuakhau.errors import Conflict, Forbidden, ServiceError, ValidationFailed
+from cuakhau.lib.errors import InvalidValue
 
 
 class BearerAuth(HttpBearer):
@@ -106,7 +107,7 @@ def translate_pydantic_error(error: dict[str, Any]) -> tuple[str, str]:
     field = ".".join(location) or "__all__"
     ctx = error.get("ctx") or {}
     original = ctx.get("error")
-    if hasattr(original, "message"):  # our validators' lazily translated message
+    if isinstance(original, InvalidValue):  # our validators' lazily translated message
         return field, str(original.message)
     make = PYDANTIC_MESSAGES.get(error.get("type", ""))
     return field, make(ctx) if make else _("This value is not valid.")
@@ -159,7 +160,8 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
     if len(key) > 200:
         raise ValidationFailed({IDEMPOTENCY_HEADER: [_("Use a key of at most 200 characters.")]})
     user = request.auth  # type: ignore[attr-defined]
-    fingerprint = hashlib.sha256(b"%s %s\n%s" % (request.method.encode(), request.path.encode(), request.body)).hexdigest()
+    request_line = f"{request.method} {request.path}\n".encode()
+    fingerprint = hashlib.sha256(request_line + request.body).hexdigest()
     try:
         with transaction.atomic():
             stored = IdempotencyRecord.objects.filter(user=user, key=key).first()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -83,10 +84,10 @@ TEMPLATES = [
 ]
 
 
-def _database_from_env() -> dict:
+def _database_from_env() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config.setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
         return config

@@ -17,7 +17,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 def registration_out(registration: Registration) -> RegistrationOut:
-    return RegistrationOut(
+    return RegistrationOut.model_validate(dict(
         id=registration.pk,
         number=registration.number,
         gate=registration.gate.code,
@@ -44,7 +44,7 @@ def registration_out(registration: Registration) -> RegistrationOut:
              "fee_vnd": t.fee.amount_vnd if hasattr(t, "fee") else None}
             for t in registration.trips.all()
         ],
-    )
+    ))
 
 
 def _fresh(request: HttpRequest, registration_id: int) -> RegistrationOut:

@@ -65,6 +65,9 @@ class Consignment(models.Model):
         verbose_name_plural = _("consignments")
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return self.declaration_number
+
 
 class Item(models.Model):
     consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="items")
@@ -81,6 +84,9 @@ class Item(models.Model):
         verbose_name_plural = _("items")
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return f"{self.hs_code} {self.description}"
+
 
 class DailySequence(models.Model):
     """The last number handed out per gate and local day; incremented in the registering transaction."""
@@ -91,3 +97,6 @@ class DailySequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["gate", "day"], name="daily_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.gate_id} {self.day}: {self.last}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -97,7 +98,8 @@ def _check_vehicles(vehicles: list[VehicleIn], direction: str, errors: FieldErro
     for index, vehicle in enumerate(vehicles):
         field = f"vehicles.{index}"
         if vehicle.plate in seen:
-            errors.add(f"{field}.plate", _("This truck is already listed as truck %(n)d.") % {"n": seen[vehicle.plate] + 1})
+            errors.add(f"{field}.plate",
+                       _("This truck is already listed as truck %(n)d.") % {"n": seen[vehicle.plate] + 1})
         seen.setdefault(vehicle.plate, index)
         if vehicle.plate in busy:
             errors.add(f"{field}.plate", _("This truck is already on another open trip."))
@@ -126,7 +128,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
                 declarant=actor.enterprise,
                 fee_payer=resolved.fee_payer,
                 yard=resolved.yard,
-                created_by=actor.user,
+                created_by=actor.enterprise_user,
             )
             _write_goods(registration, data)
             _write_trips(registration, data)
@@ -284,7 +286,7 @@ def _check_board_decision(actor: Actor, registration: Registration) -> None:
         raise Forbidden(_("Only the management board of this gate can decide on a registration."))
 
 
-def _transition(registration: Registration, expected: list[str], version: int | None, **changes: object) -> None:
+def _transition(registration: Registration, expected: Sequence[str], version: int | None, **changes: object) -> None:
     query = Registration.objects.filter(pk=registration.pk, status__in=expected)
     if version is not None:
         query = query.filter(version=version)

@@ -65,3 +65,6 @@ class TripFee(models.Model):
             models.UniqueConstraint(fields=["receipt_number"], condition=~models.Q(receipt_number=""),
                                     name="receipt_number_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id}: {self.amount_vnd:,} ₫"

@@ -30,6 +30,9 @@ class MultilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         language = (get_language() or "vi").lower()
@@ -38,9 +41,6 @@ class MultilingualName(models.Model):
         if language.startswith("en") and self.name_en:
             return self.name_en
         return self.name_vi
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Province(MultilingualName):
@@ -204,3 +204,6 @@ class ProtocolGate(models.Model):
         verbose_name = _("gate permitted by a protocol")
         verbose_name_plural = _("gates permitted by protocols")
         constraints = [models.UniqueConstraint(fields=["protocol", "gate"], name="protocol_gate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} → {self.gate}"

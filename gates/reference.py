@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, AgencyKind
 from fees.models import GoodsType, JourneyFactor, Tariff
-from gates.models import Closure, Gate, GoodsProtocol, Lane, Province, ProtocolGate, WorkingHours, Yard
+from gates.models import Closure, Gate, GoodsProtocol, Lane, ProtocolGate, Province, WorkingHours, Yard
 
 PROVINCES = [
     ("lang-son", "Lạng Sơn", "谅山省", "Lang Son"),
@@ -94,7 +94,8 @@ PROTOCOLS = [
 ]
 
 AGENCY_NAMES = {
-    AgencyKind.MANAGEMENT_BOARD: ("Ban Quản lý cửa khẩu {vi}", "{zh}口岸管理委员会", "{en} border gate management board"),
+    AgencyKind.MANAGEMENT_BOARD: ("Ban Quản lý cửa khẩu {vi}", "{zh}口岸管理委员会",
+                                  "{en} border gate management board"),
     AgencyKind.CUSTOMS: ("Chi cục Hải quan cửa khẩu {vi}", "{zh}口岸海关", "{en} customs"),
     AgencyKind.BORDER_GUARD: ("Đồn Biên phòng cửa khẩu {vi}", "{zh}口岸边防站", "{en} border guard post"),
     AgencyKind.MEDICAL_QUARANTINE: ("Kiểm dịch y tế cửa khẩu {vi}", "{zh}口岸卫生检疫", "{en} medical quarantine"),

@@ -134,7 +134,8 @@ class Personas:
         if name == "firm1":
             return make_user(name, enterprise=make_enterprise())
         if name == "firm2":
-            return make_user(name, enterprise=make_enterprise(tax_code=FIRM2_TAX_CODE, name="Công ty CP Logistics Tân Thanh"))
+            firm2 = make_enterprise(tax_code=FIRM2_TAX_CODE, name="Công ty CP Logistics Tân Thanh")
+            return make_user(name, enterprise=firm2)
         if name == "province":
             return make_user(name, agency_code="management_board.lang-son")
         if name == "admin":
