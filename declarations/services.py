@@ -131,7 +131,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
                 created_by=actor.enterprise_user,
             )
             _write_goods(registration, data)
-            _write_trips(registration, data)
+            _sync_trips(registration, data)
             audit.record(actor, "registration.submitted", registration_number=registration.number,
                          data={"trips": len(data.vehicles), "gate": resolved.gate.code})
     except IntegrityError as error:
@@ -161,8 +161,7 @@ def do_amend_registration(actor: Actor, registration_id: int, patch: Registratio
             registration.refresh_from_db()
             registration.consignments.all().delete()
             _write_goods(registration, merged)
-            registration.trips.all().delete()
-            _write_trips(registration, merged)
+            _sync_trips(registration, merged)
             audit.record(actor, "registration.amended", registration_number=registration.number,
                          data={"fields": sorted(patch.model_dump(exclude_unset=True, exclude={"version"}))})
     except IntegrityError as error:
@@ -222,36 +221,59 @@ def _write_goods(registration: Registration, data: RegistrationIn) -> None:
         Item.objects.bulk_create(Item(consignment=consignment, **item.model_dump()) for item in consignment_in.items)
 
 
-def _write_trips(registration: Registration, data: RegistrationIn) -> None:
-    facts_common = dict(direction=data.direction,
-                        hs_codes=tuple(item.hs_code for c in data.consignments for item in c.items),
-                        gate_uses_slots=registration.gate.uses_slots)
-    enterprise = registration.declarant
+def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
+    """Make the registration's trips match `data.vehicles`, position by position.
+
+    An amendment keeps each trip's id and ticket token (a driver's QR code stays valid); only
+    steps not yet confirmed follow the new facts, e.g. quarantine after a change of goods.
+    """
+    hs_codes = tuple(item.hs_code for c in data.consignments for item in c.items)
+    existing = {trip.position: trip for trip in registration.trips.all()}
+    if existing:
+        # Release the trucks first so that swapping two trucks' positions does not trip the
+        # one-open-trip-per-truck index midway; each kept trip is reopened below.
+        registration.trips.update(is_open=False)
+    now = timezone.now()
     for position, vehicle_in in enumerate(data.vehicles, start=1):
-        vehicle, created = Vehicle.objects.get_or_create(
-            plate=vehicle_in.plate,
-            defaults={"country": plate_country(vehicle_in.plate), "load_class": vehicle_in.load_class,
-                      "owner": enterprise})
-        if not created and vehicle.load_class != vehicle_in.load_class:
-            Vehicle.objects.filter(pk=vehicle.pk).update(load_class=vehicle_in.load_class)
-        driver, _ = Driver.objects.update_or_create(
-            enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
-            defaults={"name": vehicle_in.driver.name, "phone": vehicle_in.driver.phone})
-        trip = Trip.objects.create(
-            registration=registration, position=position, vehicle=vehicle, driver=driver,
-            load_class=vehicle_in.load_class, trailer_plate=vehicle_in.trailer_plate,
-            container_number=vehicle_in.container_number, seal_number=vehicle_in.seal_number,
-            permit_number=vehicle_in.permit_number, journey=vehicle_in.journey,
-            ticket_token=secrets.token_urlsafe(32),
-        )
-        states = wf.initial_states(wf.TripFacts(journey=vehicle_in.journey, **facts_common))  # type: ignore[arg-type]
-        now = timezone.now()
-        Checkpoint.objects.bulk_create(
-            Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=state,
-                       confirmed_at=now if state == wf.State.CONFIRMED else None,
-                       confirmed_by=registration.created_by if state == wf.State.CONFIRMED else None)
-            for name, state in states.items()
-        )
+        vehicle, driver = _vehicle_and_driver(registration.declarant, vehicle_in)
+        facts = wf.TripFacts(direction=data.direction, hs_codes=hs_codes, journey=vehicle_in.journey,
+                             gate_uses_slots=registration.gate.uses_slots)
+        fields = {"vehicle": vehicle, "driver": driver, "load_class": vehicle_in.load_class,
+                  "trailer_plate": vehicle_in.trailer_plate, "container_number": vehicle_in.container_number,
+                  "seal_number": vehicle_in.seal_number, "permit_number": vehicle_in.permit_number,
+                  "journey": vehicle_in.journey}
+        trip = existing.pop(position, None)
+        if trip is None:
+            trip = Trip.objects.create(registration=registration, position=position,
+                                       ticket_token=secrets.token_urlsafe(32), **fields)
+            Checkpoint.objects.bulk_create(
+                Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=state,
+                           confirmed_at=now if state == wf.State.CONFIRMED else None,
+                           confirmed_by=registration.created_by if state == wf.State.CONFIRMED else None)
+                for name, state in wf.initial_states(facts).items()
+            )
+            continue
+        Trip.objects.filter(pk=trip.pk).update(outcome=Outcome.ACTIVE, is_open=True, version=F("version") + 1,
+                                               updated_at=now, **fields)
+        current = dict(trip.checkpoints.values_list("name", "state"))
+        for name, state in wf.recompute_requirements(facts, current).items():
+            if current.get(name) != state:
+                Checkpoint.objects.filter(trip=trip, name=name).update(state=state)
+    for trip in existing.values():
+        trip.delete()
+
+
+def _vehicle_and_driver(enterprise: Enterprise, vehicle_in: VehicleIn) -> tuple[Vehicle, Driver]:
+    vehicle, created = Vehicle.objects.get_or_create(
+        plate=vehicle_in.plate,
+        defaults={"country": plate_country(vehicle_in.plate), "load_class": vehicle_in.load_class,
+                  "owner": enterprise})
+    if not created and vehicle.load_class != vehicle_in.load_class:
+        Vehicle.objects.filter(pk=vehicle.pk).update(load_class=vehicle_in.load_class)
+    driver, _ = Driver.objects.update_or_create(
+        enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
+        defaults={"name": vehicle_in.driver.name, "phone": vehicle_in.driver.phone})
+    return vehicle, driver
 
 
 def _as_truck_conflict(error: IntegrityError) -> Exception:
