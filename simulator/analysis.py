@@ -1,0 +1,305 @@
+"""Turning runs into the figures the board asks for, and searching for capacity.
+
+All outputs are plain dicts of numbers and strings so they serialise to JSON as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .engine import ProgressFn, RunResult, simulate
+from .model import CONGESTION_LEVELS, Scenario
+
+DAY_S = 86_400.0
+HOUR_S = 3_600.0
+#: Bisection runs are shorter than a full scenario run; long enough for a backlog to show.
+SEARCH_DAYS = 14
+
+
+def _pct(x: np.ndarray) -> dict[str, float]:
+    if len(x) == 0:
+        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "mean": 0.0}
+    p50, p90, p99 = np.percentile(x, [50, 90, 99])
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(x.mean())}
+
+
+def level(trucks: float) -> str:
+    """The national single window's congestion grade for a number of waiting trucks."""
+    name = CONGESTION_LEVELS[0][0]
+    for candidate, floor in CONGESTION_LEVELS:
+        if trucks >= floor:
+            name = candidate
+    return name
+
+
+def in_system(r: RunResult, at_s: np.ndarray) -> np.ndarray:
+    """Trucks at the gate (arrived, not yet cleared) at each time in ``at_s``."""
+    arrived = np.searchsorted(r.arrival_s, at_s, side="right")
+    cleared = np.searchsorted(np.sort(r.clear_s), at_s, side="right")
+    return arrived - cleared
+
+
+def queue_wait_h(r: RunResult) -> np.ndarray:
+    """Hours each truck waited while the stage it waited for was open.
+
+    Waiting for the gate to open is a matter of working hours, not of capacity: a truck
+    arriving at 2:00 at a gate opening at 7:00 waits 5 h at any traffic. The capacity
+    target is therefore set on this queueing wait; the full wait is reported too.
+    """
+    return (r.clear_s - r.arrival_s - r.service_s - r.closed_s) / HOUR_S
+
+
+def p90_queue_wait_h(r: RunResult) -> float:
+    """p90 of the queueing wait (hours) for trucks arriving after the warm-up."""
+    window = r.arrival_s >= r.scenario.warmup_days * DAY_S
+    wait = queue_wait_h(r)[window]
+    return float(np.percentile(wait, 90)) if len(wait) else 0.0
+
+
+def resources(r: RunResult) -> list[dict[str, Any]]:
+    """Utilisation and waiting per resource; the yard pools count as resources too."""
+    total_queue = sum(w - c for w, c in zip(r.stage_wait_s, r.stage_closed_s, strict=True)) + sum(r.yard_wait_s)
+    out = []
+    for st, busy, open_s, wait, closed, visits in zip(
+        r.stages,
+        r.stage_busy_s,
+        r.stage_open_s,
+        r.stage_wait_s,
+        r.stage_closed_s,
+        r.stage_visits,
+        strict=True,
+    ):
+        finite = bool(st.per_hour or st.servers)
+        out.append(
+            {
+                "name": st.name,
+                "label": st.label or st.name,
+                "servers": st.servers + st.green_servers if not st.per_hour else None,
+                "per_hour": st.per_hour or None,
+                "utilisation": busy / open_s if finite and open_s else None,
+                "visits": visits,
+                "queue_wait_min": (wait - closed) / max(visits, 1) / 60,
+                "closed_wait_min": closed / max(visits, 1) / 60,
+                "queue_share": (wait - closed) / total_queue if total_queue else 0.0,
+            }
+        )
+    yard = r.scenario.yard
+    for pool, places, yard_wait in (
+        ("import", yard.import_places, r.yard_wait_s[0]),
+        ("export", yard.export_places, r.yard_wait_s[1]),
+    ):
+        visits = int((r.export if pool == "export" else ~r.export).sum())
+        out.append(
+            {
+                "name": f"yard_{pool}",
+                "label": f"yard places ({pool})",
+                "servers": places,
+                "per_hour": None,
+                "utilisation": None,
+                "visits": visits,
+                "queue_wait_min": yard_wait / max(visits, 1) / 60,
+                "closed_wait_min": 0.0,
+                "queue_share": yard_wait / total_queue if total_queue else 0.0,
+            }
+        )
+    return out
+
+
+def binding(r: RunResult) -> str:
+    """The resource where trucks queue most: the one that binds as load grows."""
+    rows = resources(r)
+    return max(rows, key=lambda row: row["queue_share"])["name"] if rows else ""
+
+
+def summarise(r: RunResult, step_minutes: int = 60) -> dict[str, Any]:
+    sc = r.scenario
+    warm = sc.warmup_days * DAY_S
+    horizon = r.days * DAY_S
+    window = r.arrival_s >= warm
+    tis = (r.clear_s - r.arrival_s) / HOUR_S
+    wait = tis - r.service_s / HOUR_S
+    queue_wait = queue_wait_h(r)
+    by_dir = {"import": window & ~r.export, "export": window & r.export}
+
+    days = np.arange(r.days)
+    day_of_clear = np.floor(r.clear_s / DAY_S).astype(np.int64)
+    daily = []
+    for d in days.tolist():
+        cleared_today = day_of_clear == d
+        daily.append(
+            {
+                "day": d,
+                "arrived": int(((r.arrival_s // DAY_S) == d).sum()),
+                "cleared_import": int((cleared_today & ~r.export).sum()),
+                "cleared_export": int((cleared_today & r.export).sum()),
+            }
+        )
+    counted = daily[sc.warmup_days :] or daily
+    per_day = {
+        "import": float(np.mean([d["cleared_import"] for d in counted])),
+        "export": float(np.mean([d["cleared_export"] for d in counted])),
+    }
+    per_day["all"] = per_day["import"] + per_day["export"]
+
+    step = step_minutes * 60.0
+    at = np.arange(0.0, horizon + step / 2, step)
+    queue = in_system(r, at)
+    outside = np.searchsorted(r.arrival_s, at, side="right") - np.searchsorted(np.sort(r.admit_s), at, side="right")
+    hourly = in_system(r, np.arange(warm, horizon, HOUR_S) + HOUR_S / 2)
+    congestion = {name: 0 for name, _ in CONGESTION_LEVELS}
+    for value in hourly.tolist():
+        congestion[level(value)] += 1
+
+    # Little's law over the measured window: time-average number at the gate against
+    # arrival rate × mean time in the system of the trucks that arrived in it.
+    overlap = np.clip(np.minimum(r.clear_s, horizon) - np.maximum(r.arrival_s, warm), 0, None)
+    span = horizon - warm
+    little = {
+        "L": float(overlap.sum() / span) if span > 0 else 0.0,
+        "lambda_per_h": float(window.sum() / span * HOUR_S) if span > 0 else 0.0,
+        "W_h": float(tis[window].mean()) if window.any() else 0.0,
+    }
+
+    rows = resources(r)
+    return {
+        "scenario": sc.name,
+        "title": sc.title,
+        "description": sc.description,
+        "seed": r.seed,
+        "days": r.days,
+        "warmup_days": sc.warmup_days,
+        "trucks_per_day_offered": sc.arrivals.trucks_per_day,
+        "arrived": int(len(r.arrival_s)),
+        "cleared_in_horizon": int((r.clear_s < horizon).sum()),
+        "cleared_per_day": per_day,
+        "daily": daily,
+        "wait_h": _pct(wait[window]),
+        "queue_wait_h": _pct(queue_wait[window]),
+        "time_in_system_h": _pct(tis[window]),
+        "by_direction": {k: {"wait_h": _pct(wait[m]), "time_in_system_h": _pct(tis[m])} for k, m in by_dir.items()},
+        "queue": {
+            "step_minutes": step_minutes,
+            "in_system": queue.tolist(),
+            "outside": outside.tolist(),
+        },
+        "congestion_hours": congestion,
+        "resources": rows,
+        "binding": max(rows, key=lambda row: row["queue_share"])["name"] if rows else "",
+        "little": little,
+        "engine": {"events": r.events, "elapsed_s": round(r.elapsed_s, 3)},
+    }
+
+
+def sustainable(
+    sc: Scenario,
+    seed: int = 1,
+    days: int = SEARCH_DAYS,
+    target_h: float | None = None,
+    rel_tol: float = 0.02,
+    on_step: Callable[[float, float], None] | None = None,
+) -> dict[str, Any]:
+    """Largest scale of the arrival profile whose p90 queueing wait meets the target.
+
+    Bisection over the scale factor with the same seed at every step (common random
+    numbers keep the p90-against-scale curve close to monotone). Rate windows (a crisis
+    on the other side) are left out: this is the configuration's capacity in normal times.
+    """
+    target = sc.target_p90_wait_h if target_h is None else target_h
+    normal = replace(sc, base_stages=tuple(replace(s, rate_windows=()) for s in sc.base_stages))
+    base = normal.arrivals.trucks_per_day
+
+    def ok(scale: float) -> bool:
+        run = simulate(normal.with_scale(base * scale), days=days, seed=seed)
+        p90 = p90_queue_wait_h(run)
+        if on_step is not None:
+            on_step(scale, p90)
+        return p90 <= target
+
+    lo, hi = 0.0, 1.0
+    while ok(hi):
+        lo, hi = hi, hi * 2
+        if hi > 64:  # pragma: no cover - a configuration without a limit
+            return {"scale": math.inf, "trucks_per_day": math.inf, "binding": ""}
+    while hi - lo > rel_tol * max(lo, 0.05):
+        mid = (lo + hi) / 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    # What binds: where the queue forms just past the sustainable rate.
+    past = simulate(normal.with_scale(base * max(lo, 0.05) * 1.15), days=days, seed=seed)
+    return {
+        "scale": lo,
+        "trucks_per_day": lo * base,
+        "target_p90_wait_h": target,
+        "search_days": days,
+        "binding": binding(past),
+        "resources_past_limit": resources(past),
+    }
+
+
+def capacity_vs_lanes(
+    sc: Scenario,
+    seed: int = 1,
+    days: int = 7,
+    lanes: list[int] | None = None,
+    overload: float = 3.0,
+    progress: ProgressFn | None = None,
+) -> list[dict[str, float]]:
+    """Trucks cleared per day under overload as the lane stages get more lanes.
+
+    Under overload every server is busy, so clearances measure capacity; the curve
+    flattens where another resource takes over as the limit.
+    """
+    names = sc.lane_stages
+    if not names:
+        return []
+    current = max(s.servers for s in sc.base_stages if s.name in names)
+    lanes = lanes or sorted({1, 2, *range(2, 2 * current + 1, max(current // 4, 1))})
+    out = []
+    for i, n_lanes in enumerate(lanes):
+        variant = sc.with_stage_servers(names, n_lanes)
+        variant = variant.with_scale(variant.arrivals.trucks_per_day * overload)
+        run = simulate(variant, days=days, seed=seed)
+        warm = min(sc.warmup_days, days - 1)
+        in_window = (run.clear_s >= warm * DAY_S) & (run.clear_s < days * DAY_S)
+        out.append({"lanes": n_lanes, "cleared_per_day": float(in_window.sum() / (days - warm))})
+        if progress is not None:
+            progress((i + 1) / len(lanes))
+    return out
+
+
+def evaluate(
+    sc: Scenario,
+    days: int | None = None,
+    seed: int = 1,
+    progress: ProgressFn | None = None,
+    search: bool = True,
+) -> dict[str, Any]:
+    """Everything the command stores for one scenario: the run, capacity and lanes."""
+
+    def part(lo: float, hi: float) -> ProgressFn | None:
+        if progress is None:
+            return None
+        report = progress
+        return lambda f: report(lo + (hi - lo) * f)
+
+    summary = summarise(simulate(sc, days=days, seed=seed, progress=part(0.0, 0.4)))
+    if search:
+        steps = [0]
+
+        def on_step(scale: float, p90: float) -> None:
+            steps[0] += 1
+            if progress is not None:
+                progress(min(0.4 + 0.03 * steps[0], 0.75))
+
+        summary["sustainable"] = sustainable(sc, seed=seed, on_step=on_step)
+        summary["capacity_vs_lanes"] = capacity_vs_lanes(sc, seed=seed, progress=part(0.75, 1.0))
+    if progress is not None:
+        progress(1.0)
+    return summary
