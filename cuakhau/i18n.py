@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 def ensure_compiled_messages() -> None:
     import polib
 
-    for locale_dir in settings.LOCALE_PATHS:
-        for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
+    for locale_dir in catalogue_dirs():
+        for po_path in locale_dir.glob("*/LC_MESSAGES/*.po"):
             mo_path = po_path.with_suffix(".mo")
             try:
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
@@ -30,3 +30,15 @@ def ensure_compiled_messages() -> None:
                 os.replace(tmp_path, mo_path)
             except OSError:  # a read-only install: fall back to the untranslated strings
                 logger.warning("could not compile %s", po_path)
+
+
+def catalogue_dirs() -> list[Path]:
+    """The project's locale folder and the app-level ones of our own apps."""
+    from django.apps import apps
+
+    base = Path(settings.BASE_DIR)
+    folders = [Path(path) for path in settings.LOCALE_PATHS]
+    # Our own apps only: installed libraries ship compiled catalogues.
+    folders += [Path(app.path) / "locale" for app in apps.get_app_configs()
+                if Path(app.path).is_relative_to(base) and ".venv" not in Path(app.path).parts]
+    return [folder for folder in dict.fromkeys(folders) if folder.is_dir()]

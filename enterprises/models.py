@@ -29,6 +29,17 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.tax_code})"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from cuakhau.lib.codes import normalize_tax_code
+        from cuakhau.lib.errors import InvalidValue
+
+        try:
+            self.tax_code = normalize_tax_code(self.tax_code, self.country)
+        except InvalidValue as error:
+            raise ValidationError({"tax_code": error.message}) from error
+
 
 class LoadClass(models.TextChoices):
     UNDER_4T = "lt4", _("Under 4 t")
