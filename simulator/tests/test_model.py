@@ -13,6 +13,7 @@ from simulator import analysis, engine, scenarios
 from simulator.model import Arrivals, Dist, Hours, Scenario, Smart, Stage, Yard
 
 DAY_S = 86_400.0
+ALWAYS = Hours(0, 24)
 
 
 def erlang_c_wait_h(lam: float, mu: float, c: int) -> float:
@@ -29,7 +30,7 @@ def single_stage(
     service: Dist,
     per_day: float,
     *,
-    hours: Hours = Hours(0, 24),
+    hours: Hours = ALWAYS,
     profile: tuple[float, ...] = (1.0,) * 24,
     **stage: object,
 ) -> Scenario:
