@@ -1,11 +1,13 @@
 """The project's URLs, plus the simulator's under /simulator/ if the project does not mount them yet."""
 
+from collections.abc import Sequence
+
 from django.urls import URLPattern, URLResolver, include, path
 
 from cuakhau.urls import urlpatterns as project
 
 
-def _mounted(patterns: list[URLPattern | URLResolver]) -> bool:
+def _mounted(patterns: Sequence[URLPattern | URLResolver]) -> bool:
     for p in patterns:
         if isinstance(p, URLResolver) and (p.namespace == "simulator" or _mounted(p.url_patterns)):
             return True
