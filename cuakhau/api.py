@@ -102,6 +102,8 @@ LOCATION_PREFIXES = {"body", "query", "path", "header", "payload", "data", "filt
 def translate_pydantic_error(error: dict[str, Any]) -> tuple[str, str]:
     """(dotted field path, message in the user's language) for one pydantic/ninja error."""
     location = [str(part) for part in error.get("loc", ())]
+    if len(location) >= 2 and location[0] == "body":
+        location = location[2:]  # ("body", <view parameter name>, field…): the parameter name is no field
     while location and location[0] in LOCATION_PREFIXES:
         location.pop(0)
     field = ".".join(location) or "__all__"
@@ -109,6 +111,8 @@ def translate_pydantic_error(error: dict[str, Any]) -> tuple[str, str]:
     original = ctx.get("error")
     if isinstance(original, InvalidValue):  # our validators' lazily translated message
         return field, str(original.message)
+    if error.get("type") == "value_error" and isinstance(original, str) and original:
+        return field, original  # django-ninja hands over str(InvalidValue): already in the user's language
     make = PYDANTIC_MESSAGES.get(error.get("type", ""))
     return field, make(ctx) if make else _("This value is not valid.")
 

@@ -32,6 +32,12 @@ def _vietnamese_default(settings):  # type: ignore[no-untyped-def]
     settings.LANGUAGE_CODE = "vi"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    # PBKDF2 costs ~0.4 s per persona on this machine; tests do not need slow hashes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def reference(db):  # type: ignore[no-untyped-def]
     load_reference_data()
