@@ -1,0 +1,86 @@
+from django.contrib import admin
+
+from crossings.models import AuditEvent, AuditHead, Checkpoint, TransshipmentVehicle, Trip
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Trips change only through the services, each change with its audit row; the audit trail itself is
+    append-only and hash-chained. Nobody adds, changes or deletes these rows here."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class CheckpointInline(admin.TabularInline):
+    """Checkpoints are confirmed by officers through the platform, never edited here."""
+
+    model = Checkpoint
+    extra = 0
+    can_delete = False
+    fields = ["name", "state", "confirmed_at", "confirmed_by", "agency", "automatic", "note"]
+    readonly_fields = fields
+    ordering = ["position"]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class TransshipmentVehicleInline(admin.TabularInline):
+    model = TransshipmentVehicle
+    extra = 0
+    can_delete = False
+    fields = ["plate", "driver_name", "entered_at", "exited_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Trip)
+class TripAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "vehicle", "load_class", "journey", "stage", "outcome", "created_at"]
+    list_filter = ["stage", "outcome", "journey", "load_class", "registration__gate"]
+    search_fields = ["registration__number", "vehicle__plate", "container_number", "driver__name"]
+    list_select_related = ["registration", "vehicle"]
+    exclude = ["ticket_token"]
+    inlines = [CheckpointInline, TransshipmentVehicleInline]
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["trip", "name", "state", "confirmed_at", "confirmed_by", "agency", "automatic"]
+    list_filter = ["name", "state", "automatic", "agency__kind"]
+    search_fields = ["trip__registration__number", "trip__vehicle__plate"]
+    list_select_related = ["trip__registration", "confirmed_by", "agency"]
+
+
+@admin.register(TransshipmentVehicle)
+class TransshipmentVehicleAdmin(ReadOnlyAdmin):
+    list_display = ["plate", "driver_name", "trip", "entered_at", "exited_at"]
+    search_fields = ["plate", "driver_name", "trip__registration__number"]
+    list_select_related = ["trip__registration"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "at", "actor_name", "role", "agency_code", "gate_code", "action", "registration_number",
+                    "checkpoint", "automatic"]
+    list_filter = ["action", "role", "gate_code", "automatic"]
+    search_fields = ["actor_name", "registration_number", "agency_code", "note"]
+    date_hierarchy = "at"
+    actions = None
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(ReadOnlyAdmin):
+    list_display = ["last_id", "last_hash", "count"]
+    actions = None

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from fees.models import JourneyFactor, Tariff, TripFee
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ["goods_type", "load_class", "amount_vnd"]
+    list_filter = ["goods_type", "load_class"]
+    list_editable = ["amount_vnd"]
+
+
+@admin.register(JourneyFactor)
+class JourneyFactorAdmin(admin.ModelAdmin):
+    list_display = ["journey", "percent"]
+    list_editable = ["percent"]
+
+
+@admin.register(TripFee)
+class TripFeeAdmin(admin.ModelAdmin):
+    """Fees are assessed when a registration is confirmed and paid at the fee_paid checkpoint."""
+
+    list_display = ["trip", "goods_type", "tariff_vnd", "percent", "amount_vnd", "receipt_number", "paid_at"]
+    list_filter = ["goods_type", ("paid_at", admin.EmptyFieldListFilter)]
+    search_fields = ["receipt_number", "trip__registration__number", "trip__vehicle__plate"]
+    list_select_related = ["trip__registration"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,81 @@
+"""The Django admin: every model is registered and its pages open; the audit trail cannot be edited there."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from crossings.models import AuditEvent, Checkpoint, Trip
+from tests.conftest import make_user
+
+OUR_APPS = {"accounts", "gates", "enterprises", "declarations", "crossings", "fees"}
+
+
+@pytest.fixture
+def admin_client_with_data(personas, submit):  # type: ignore[no-untyped-def]
+    registration = submit()
+    board = personas.api("bql.huunghi")
+    assert board.post(f"/registrations/{registration['id']}/confirm").status_code == 200
+    client = Client()
+    client.force_login(make_user("root", superuser=True))
+    return client
+
+
+def test_every_model_of_our_apps_is_registered():
+    from django.apps import apps
+
+    for app_label in OUR_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            assert admin.site.is_registered(model), model
+
+
+def test_changelists_and_change_pages_open(admin_client_with_data):
+    client = admin_client_with_data
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        info = model._meta.app_label, model._meta.model_name
+        response = client.get(reverse("admin:{}_{}_changelist".format(*info)), {"q": "1"})
+        assert response.status_code == 200, info
+        response = client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        assert response.status_code == 200, info
+        first = model._default_manager.first()
+        if first is not None:
+            response = client.get(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
+            assert response.status_code == 200, info
+        if model_admin.has_add_permission(response.wsgi_request):
+            assert client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200, info
+
+
+def test_audit_trail_and_trips_are_read_only_in_the_admin(admin_client_with_data):
+    client = admin_client_with_data
+    event = AuditEvent.objects.first()
+    assert event is not None
+    url = reverse("admin:crossings_auditevent_change", args=[event.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and b'name="action"' not in page.content
+    client.post(url, {"action": "edited", "note": "x"})
+    event.refresh_from_db()
+    assert event.action != "edited"
+    delete = client.post(reverse("admin:crossings_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert client.get(reverse("admin:crossings_auditevent_add")).status_code == 403
+    trip = Trip.objects.first()
+    assert trip is not None
+    client.post(reverse("admin:crossings_trip_change", args=[trip.pk]), {"stage": "left_gate"})
+    trip.refresh_from_db()
+    assert trip.stage != "left_gate"
+    assert Checkpoint.objects.filter(trip=trip, state="confirmed").count() == 2
+
+
+def test_api_token_secret_hash_is_not_shown(admin_client_with_data):
+    from accounts.models import ApiToken
+
+    token = ApiToken.objects.first()
+    assert token is not None
+    page = admin_client_with_data.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
+    assert page.status_code == 200
+    assert token.secret_hash.encode() not in page.content
+    assert b'name="secret_hash"' not in page.content
