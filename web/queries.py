@@ -1,0 +1,310 @@
+"""Read models for the pages: timelines, the console's waiting list, the province overview.
+
+Only reads; every change goes through the services of declarations/ and crossings/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import Actor, may_see_personal_data, trip_scope
+from crossings import workflow as wf
+from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, Trip
+from crossings.services import STEP_LABELS, trips_for
+from cuakhau.lib.errors import InvalidValue
+from cuakhau.lib.people import mask_identity, mask_phone
+from cuakhau.lib.plates import normalize_plate
+from declarations.models import RegistrationStatus
+from fees.models import TripFee
+from gates.models import Gate, Yard
+
+# --- one truck --------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineStep:
+    name: str
+    label: Any
+    state: str
+    state_label: Any
+    at: dt.datetime | None = None
+    by: str = ""
+    agency: str = ""
+    note: str = ""
+    automatic: bool = False
+
+
+def timeline(trip: Trip) -> list[TimelineStep]:
+    """Every checkpoint in workflow order: done (who, when), pending, or not required."""
+    steps = []
+    checkpoints = Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency").order_by("position")
+    for checkpoint in checkpoints:
+        steps.append(TimelineStep(
+            name=checkpoint.name, label=STEP_LABELS.get(checkpoint.name, checkpoint.name), state=checkpoint.state,
+            state_label=checkpoint.get_state_display(), at=checkpoint.confirmed_at,
+            by=checkpoint.confirmed_by.get_username() if checkpoint.confirmed_by else "",
+            agency=checkpoint.agency.name if checkpoint.agency else "", note=checkpoint.note,
+            automatic=checkpoint.automatic))
+    return steps
+
+
+def fee_of(trip: Trip) -> TripFee | None:
+    return TripFee.objects.filter(trip=trip).first()
+
+
+@dataclass
+class DriverView:
+    name: str
+    identity_document: str
+    phone: str
+    masked: bool
+
+
+def driver_view(actor: Actor, trip: Trip) -> DriverView:
+    driver = trip.driver
+    registration = trip.registration
+    if may_see_personal_data(actor, registration.declarant_id, registration.gate_id):
+        return DriverView(driver.name, driver.identity_document, driver.phone, masked=False)
+    return DriverView(driver.name, mask_identity(driver.identity_document), mask_phone(driver.phone), masked=True)
+
+
+@dataclass
+class TruckView:
+    trip: Trip
+    steps: list[TimelineStep]
+    ready: list[tuple[str, Any]]
+    driver: DriverView
+    fee: TripFee | None
+    next_step: list[Any] = field(default_factory=list)
+
+
+def truck_view(actor: Actor, trip: Trip) -> TruckView:
+    steps = timeline(trip)
+    states = {step.name: step.state for step in steps}
+    ready: list[tuple[str, Any]] = []
+    gate = trip.registration.gate
+    if (actor.agency is not None and trip.registration.status == RegistrationStatus.CONFIRMED
+            and trip.outcome == Outcome.ACTIVE and actor.acts_at_gate(gate.pk, gate.province_id)):
+        ready = [(name, STEP_LABELS[name]) for name in wf.steps_ready_for(actor.kind, states)
+                 if name in wf.OFFICER_STEPS]
+    return TruckView(trip=trip, steps=steps, ready=ready, driver=driver_view(actor, trip), fee=fee_of(trip),
+                     next_step=next_step(trip, states))
+
+
+def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
+    """What the truck is waiting for, as lazily translated phrases."""
+    status = trip.registration.status
+    if trip.outcome != Outcome.ACTIVE:
+        return [Outcome(trip.outcome).label]
+    if status == RegistrationStatus.SUBMITTED:
+        return [_("Waiting for the management board to confirm the registration")]
+    if status == RegistrationStatus.RETURNED:
+        return [_("Returned for correction: the enterprise must correct the registration")]
+    pending = [step.name for step in wf.WORKFLOW if states.get(step.name) == CheckpointState.PENDING]
+    if not pending:
+        return [_("All steps done")]
+    ready = [STEP_LABELS[name] for name in pending
+             if all(wf.is_settled(states.get(r, wf.State.PENDING)) for r in wf.STEPS[name].requires)]
+    return ready or [STEP_LABELS[pending[0]]]
+
+
+# --- finding a truck --------------------------------------------------------------------------
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{30,64}")
+
+
+@dataclass
+class Search:
+    query: str
+    trips: list[Trip] = field(default_factory=list)
+    problem: Any = None
+
+
+def search_trips(actor: Actor, query: str) -> Search:
+    """A plate in any usual writing, a ticket URL (from the QR code), or the bare ticket token."""
+    query = query.strip()
+    result = Search(query)
+    if not query:
+        return result
+    scope = trips_for(actor).select_related("registration__yard")
+    token = ""
+    if "/t/" in query:
+        token = query.split("/t/", 1)[1].strip("/").split("/")[0].split("?")[0]
+    elif TOKEN.fullmatch(query) and not _looks_like_plate(query):
+        token = query
+    if token:
+        result.trips = list(scope.filter(ticket_token=token)[:1])
+        if not result.trips:
+            result.problem = _("No truck of your gate has this ticket.")
+        return result
+    try:
+        plate = normalize_plate(query)
+    except InvalidValue:
+        result.problem = _("Not a valid plate or ticket code.")
+        return result
+    # Open trips first, then the most recent closed ones.
+    result.trips = list(scope.filter(vehicle__plate=plate).order_by("-is_open", "-created_at")[:5])
+    if not result.trips:
+        result.problem = _("No truck with this plate at your gate.")
+    return result
+
+
+def _looks_like_plate(text: str) -> bool:
+    try:
+        normalize_plate(text)
+    except InvalidValue:
+        return False
+    return True
+
+
+# --- the officer's waiting list ---------------------------------------------------------------
+
+@dataclass
+class Waiting:
+    trip: Trip
+    steps: list[Any]
+    since: dt.datetime | None
+
+
+def waiting_for(actor: Actor, limit: int = 50) -> list[Waiting]:
+    """Trucks with a step this officer's agency may confirm now, the longest-waiting first."""
+    if actor.agency is None:
+        return []
+    open_trips = Trip.objects.filter(trip_scope(actor), is_open=True, outcome=Outcome.ACTIVE,
+                                     registration__status=RegistrationStatus.CONFIRMED)
+    states: dict[int, dict[str, str]] = defaultdict(dict)
+    since: dict[int, dt.datetime] = {}
+    rows = Checkpoint.objects.filter(trip__in=open_trips.values("pk")).values_list(
+        "trip_id", "name", "state", "confirmed_at")
+    for trip_id, name, state, confirmed_at in rows:
+        states[trip_id][name] = state
+        if confirmed_at and (trip_id not in since or confirmed_at > since[trip_id]):
+            since[trip_id] = confirmed_at
+    ready = {trip_id: wf.steps_ready_for(actor.kind, trip_states) for trip_id, trip_states in states.items()}
+    ready = {trip_id: [s for s in steps if s in wf.OFFICER_STEPS] for trip_id, steps in ready.items()}
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    chosen = sorted((trip_id for trip_id, steps in ready.items() if steps),
+                    key=lambda trip_id: (since.get(trip_id) or epoch, trip_id))[:limit]
+    trips = Trip.objects.select_related("vehicle", "registration__yard", "registration__gate").in_bulk(chosen)
+    return [Waiting(trips[trip_id], [STEP_LABELS[s] for s in ready[trip_id]], since.get(trip_id))
+            for trip_id in chosen if trip_id in trips]
+
+
+# --- the province overview --------------------------------------------------------------------
+
+def congestion(waiting: int) -> tuple[str, Any]:
+    """The national single window's grades: green < 500 trucks waiting, yellow 500–1,000,
+    orange 1,000–5,000, red > 5,000 (a bound belongs to the lower grade)."""
+    if waiting < 500:
+        return "green", _("Green")
+    if waiting <= 1000:
+        return "yellow", _("Yellow")
+    if waiting <= 5000:
+        return "orange", _("Orange")
+    return "red", _("Red")
+
+
+@dataclass
+class GateRow:
+    gate: Gate
+    by_stage: list[tuple[Any, int]]
+    in_yard: int
+    places: int
+    entered_today: int
+    left_today: int
+    waiting: int
+    level: str
+    level_label: Any
+    yards: list[dict[str, Any]]
+
+    @property
+    def occupancy_percent(self) -> int:
+        return round(100 * self.in_yard / self.places) if self.places else 0
+
+
+IN_YARD_STAGES = (Stage.IN_YARD, Stage.PAID)
+
+
+def gates_for_board(actor: Actor) -> QuerySet[Gate]:
+    if actor.agency is None:
+        return Gate.objects.none()
+    return Gate.objects.filter(province_id=actor.agency.province_id, handles_goods=True).select_related("province")
+
+
+def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> list[GateRow]:
+    """Per gate: trucks by stage now, yard occupancy, in and out today, and the congestion level.
+
+    "Waiting" counts the trucks of the gate that have not left it: those inside the gate area,
+    and those declared for a time already passed that have not entered yet.
+    """
+    now = now or timezone.now()
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    gate_ids = [gate.pk for gate in gates]
+    active = Trip.objects.filter(registration__gate_id__in=gate_ids, is_open=True, outcome=Outcome.ACTIVE)
+    stages: dict[int, dict[str, int]] = defaultdict(dict)
+    for gate_id, stage, n in active.values_list("registration__gate_id", "stage").annotate(n=Count("pk")):
+        stages[gate_id][stage] = n
+    waiting = dict(active.filter(Q(registration__planned_arrival__lte=now)
+                                 | ~Q(stage__in=[Stage.DECLARED, Stage.REGISTERED]))
+                   .values_list("registration__gate_id").annotate(n=Count("pk")))
+    yard_load = dict(active.filter(stage__in=IN_YARD_STAGES).values_list("registration__yard_id")
+                     .annotate(n=Count("pk")))
+    confirmed_today = Checkpoint.objects.filter(state=CheckpointState.CONFIRMED, confirmed_at__gte=day_start,
+                                                trip__registration__gate_id__in=gate_ids)
+    entered = dict(confirmed_today.filter(name="gate_entry_border_guard")
+                   .values_list("trip__registration__gate_id").annotate(n=Count("pk")))
+    left = dict(confirmed_today.filter(name="left_gate").values_list("trip__registration__gate_id")
+                .annotate(n=Count("pk")))
+    yards: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for yard in Yard.objects.filter(gate_id__in=gate_ids).order_by("code"):
+        yards[yard.gate_id].append({"yard": yard, "in_yard": yard_load.get(yard.pk, 0)})
+    rows = []
+    for gate in gates:
+        n_waiting = waiting.get(gate.pk, 0)
+        level, label = congestion(n_waiting)
+        gate_yards = yards.get(gate.pk, [])
+        rows.append(GateRow(
+            gate=gate,
+            by_stage=[(stage.label, stages[gate.pk].get(stage.value, 0)) for stage in Stage],
+            in_yard=sum(y["in_yard"] for y in gate_yards), places=sum(y["yard"].places for y in gate_yards),
+            entered_today=entered.get(gate.pk, 0), left_today=left.get(gate.pk, 0), waiting=n_waiting,
+            level=level, level_label=label, yards=gate_yards))
+    return rows
+
+
+def yard_places(gate: Gate) -> int:
+    return Yard.objects.filter(gate=gate).aggregate(n=Sum("places"))["n"] or 0
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "registration.submitted": _("Registration submitted"),
+    "registration.amended": _("Registration corrected"),
+    "registration.confirmed": _("Registration confirmed"),
+    "registration.returned": _("Returned for correction"),
+    "registration.rejected": _("Registration rejected"),
+    "registration.cancelled": _("Registration cancelled"),
+    "checkpoint.confirmed": _("Checkpoint confirmed"),
+    "trip.cancelled": _("Truck cancelled"),
+    "transshipment.vehicle_added": _("Receiving truck added"),
+    "transshipment.vehicle_entered": _("Receiving truck entered the yard"),
+    "transshipment.vehicle_exited": _("Receiving truck left the yard"),
+}
+
+
+def audit_trail(trip: Trip) -> list[dict[str, Any]]:
+    """The trip's own events and those of its registration as a whole, oldest first."""
+    events = AuditEvent.objects.filter(
+        Q(trip_id_ref=trip.pk) | Q(registration_number=trip.registration.number, trip_id_ref__isnull=True)
+    ).order_by("pk")
+    return [{"event": event, "action": ACTION_LABELS.get(event.action, event.action),
+             "checkpoint": STEP_LABELS.get(event.checkpoint, event.checkpoint)} for event in events]

@@ -1,0 +1,122 @@
+"""The officer's gate console: find a truck in one search, confirm the step in one click."""
+
+from __future__ import annotations
+
+from crossings.models import Checkpoint, CheckpointState
+
+
+def state(trip_id: int, name: str) -> str:
+    return Checkpoint.objects.get(trip_id=trip_id, name=name).state
+
+
+def test_console_finds_a_truck_by_plate_in_any_writing(login, declared):
+    registration = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C12345"}])
+    client = login("customs.huunghi")
+    for query in ("29c-123.45", "29C12345", "29C 123.45"):
+        response = client.get("/console/", {"q": query}, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "29C-123.45" in body, query
+        assert registration.number in body
+    assert registration.number in client.get("/console/", {"q": "29c-123.45"}).content.decode(), "without JS too"
+
+
+def test_console_finds_a_chinese_truck_and_a_ticket_url(login, declared):
+    registration = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "桂A12345"}])
+    trip = registration.trips.get()
+    client = login("border.huunghi")
+    assert "桂A·12345" in client.get("/console/", {"q": "桂A·12345"}, headers={"HX-Request": "true"}).content.decode()
+    by_url = client.get("/console/", {"q": f"http://testserver/t/{trip.ticket_token}/"})
+    assert registration.number in by_url.content.decode()
+    by_token = client.get("/console/", {"q": trip.ticket_token}, headers={"HX-Request": "true"})
+    assert registration.number in by_token.content.decode()
+
+
+def test_confirm_with_one_htmx_post_returns_the_updated_fragment(login, declared):
+    registration = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C12345"}])
+    trip = registration.trips.get()
+    client = login("customs.huunghi")
+    page = client.get("/console/", {"q": "29c-123.45"}).content.decode()
+    url = f"/console/trips/{trip.pk}/confirm/gate_entry_customs/"
+    assert url in page, "the step customs may confirm is offered"
+    assert "/confirm/gate_entry_border_guard/" not in page, "another agency's step is not"
+
+    response = client.post(url, {"note": "Làn 2"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert "<html" not in fragment, "a fragment, not a page"
+    assert f'id="truck-{trip.pk}"' in fragment
+    assert "đã xác nhận" in fragment.lower() or "confirmed" in fragment.lower()
+    assert url not in fragment, "the confirmed step is no longer offered"
+    assert state(trip.pk, "gate_entry_customs") == CheckpointState.CONFIRMED
+    assert Checkpoint.objects.get(trip=trip, name="gate_entry_customs").note == "Làn 2"
+
+    again = client.post(url, headers={"HX-Request": "true"})
+    assert again.status_code == 409
+    assert f'id="truck-{trip.pk}"' in again.content.decode()
+    assert 'role="alert"' in again.content.decode()
+
+
+def test_fee_paid_asks_the_receipt_number(login, declared):
+    registration = declared(confirm=True)
+    trip = registration.trips.get()
+    for who, step in (("border.huunghi", "gate_entry_border_guard"), ("customs.huunghi", "gate_entry_customs"),
+                      ("bql.huunghi", "yard_entry")):
+        assert login(who).post(f"/console/trips/{trip.pk}/confirm/{step}/",
+                               headers={"HX-Request": "true"}).status_code == 200
+    board = login("bql.huunghi")
+    page = board.get("/console/", {"q": trip.vehicle.plate}).content.decode()
+    assert 'name="receipt_number"' in page
+    assert "500.000 ₫" in page or "₫" in page
+    missing = board.post(f"/console/trips/{trip.pk}/confirm/fee_paid/", headers={"HX-Request": "true"})
+    assert missing.status_code == 422
+    assert state(trip.pk, "fee_paid") == CheckpointState.PENDING
+    paid = board.post(f"/console/trips/{trip.pk}/confirm/fee_paid/", {"receipt_number": "BL-1"},
+                      headers={"HX-Request": "true"})
+    assert paid.status_code == 200
+    assert state(trip.pk, "fee_paid") == CheckpointState.CONFIRMED
+
+
+def test_officer_sees_only_trucks_of_his_gate(login, declared):
+    declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C12345"}])
+    body = login("customs.tanthanh").get("/console/", {"q": "29C12345"}, headers={"HX-Request": "true"})
+    assert "29C-123.45" not in body.content.decode()
+    trip_id = Checkpoint.objects.first().trip_id
+    assert login("customs.tanthanh").post(f"/console/trips/{trip_id}/confirm/gate_entry_customs/",
+                                          headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_console_is_for_officers_only(login, client):
+    assert login("firm1").get("/console/").status_code == 403
+    assert client.get("/console/").status_code == 302
+
+
+def test_waiting_list_shows_trucks_for_this_agency_oldest_first(login, declared):
+    first = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C11111"}])
+    second = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C22222"}])
+    body = login("customs.huunghi").get("/console/waiting/").content.decode()
+    assert body.index("29C-111.11") < body.index("29C-222.22")
+    assert "29C-111.11" not in login("medical.huunghi").get("/console/waiting/").content.decode()
+    assert first and second
+
+
+def test_board_returns_a_registration_for_correction_from_the_console(login, declared):
+    registration = declared()
+    board = login("bql.huunghi")
+    page = board.get("/console/").content.decode()
+    assert registration.number in page
+    response = board.post(f"/registrations/{registration.pk}/return/", {"reason": "Sai số container",
+                                                                        "version": registration.version},
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    registration.refresh_from_db()
+    assert registration.status == "returned"
+    assert registration.return_reason == "Sai số container"
+    no_reason = board.post(f"/registrations/{registration.pk}/return/", {}, headers={"HX-Request": "true"})
+    assert no_reason.status_code in (409, 422)
+
+
+def _vehicle() -> dict:
+    from tests.conftest import vehicle
+
+    return vehicle()

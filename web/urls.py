@@ -1,0 +1,26 @@
+from django.urls import path
+
+from web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("trips/", views.trips, name="trips"),
+    path("trips/<int:trip_id>/cancel/", views.trip_cancel, name="trip_cancel"),
+    path("trips/<int:trip_id>/audit/", views.trip_audit, name="trip_audit"),
+    path("registrations/new/", views.registration_new, name="registration_new"),
+    path("registrations/new/<str:kind>/", views.form_row, name="form_row"),
+    path("registrations/check/", views.registration_check, name="registration_check"),
+    path("registrations/<int:registration_id>/", views.registration_detail, name="registration"),
+    path("registrations/<int:registration_id>/edit/", views.registration_edit, name="registration_edit"),
+    path("registrations/<int:registration_id>/cancel/", views.registration_cancel, name="registration_cancel"),
+    path("registrations/<int:registration_id>/<str:decision>/", views.registration_decide,
+         name="registration_decide"),
+    path("t/<str:token>/", views.ticket, name="ticket"),
+    path("console/", views.console, name="console"),
+    path("console/waiting/", views.console_waiting, name="console_waiting"),
+    path("console/trips/<int:trip_id>/", views.console_truck, name="console_truck"),
+    path("console/trips/<int:trip_id>/confirm/<str:step>/", views.console_confirm, name="console_confirm"),
+    path("board/", views.board, name="board"),
+    path("board/gates/<slug:code>/", views.board_gate, name="board_gate"),
+]

@@ -1,0 +1,415 @@
+"""Pages for each role. Thin: parse the request, call a service, render; rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import check_for_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from accounts.models import Profile
+from accounts.services import Actor, is_board
+from crossings import audit
+from crossings.models import Outcome, Stage, Trip
+from crossings.services import STEP_LABELS, do_cancel_trip, do_confirm_checkpoint, get_trip, states_of, trips_for
+from cuakhau.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from declarations.models import Registration, RegistrationStatus
+from declarations.services import (
+    do_amend_registration,
+    do_cancel_registration,
+    do_confirm_registration,
+    do_reject_registration,
+    do_return_registration,
+    do_submit_registration,
+    get_registration,
+    registration_as_input,
+    registrations_for,
+)
+from gates.models import Direction, Gate
+from web import forms as web_forms
+from web import queries
+from web.helpers import enterprise_only, error_response, in_languages, nest, officer_only, with_actor
+
+# --- home, sign-in and language ---------------------------------------------------------------
+
+
+def home_for(actor: Actor | None) -> str | None:
+    """Where each role starts: firms on their trips, officers at the console, the province on the board."""
+    if actor is None:
+        return None
+    if actor.enterprise is not None:
+        return reverse("web:trips")
+    if actor.is_supervisor:
+        return reverse("web:board")
+    if actor.agency is not None:
+        return reverse("web:console")
+    return reverse("admin:index")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, then the user's saved language for the pages that follow."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        language = Profile.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
+        if language and check_for_language(language):
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                                samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, and for a signed-in user the choice is kept in the profile."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and check_for_language(language):
+        Profile.objects.filter(user=request.user).update(language=language)
+    return response
+
+
+# --- enterprise: trips and registrations ------------------------------------------------------
+
+STATUS_FILTERS = [(stage.value, stage.label) for stage in Stage] + [
+    (outcome.value, outcome.label) for outcome in Outcome if outcome != Outcome.ACTIVE]
+
+
+@require_GET
+@with_actor
+def trips(request: HttpRequest, actor: Actor) -> HttpResponse:
+    status = request.GET.get("status", "")
+    query = trips_for(actor).select_related("registration__yard").order_by("-created_at", "position")
+    if status in Stage.values:
+        query = query.filter(stage=status, outcome=Outcome.ACTIVE)
+    elif status in Outcome.values:
+        query = query.filter(outcome=status)
+    page = Paginator(query, 50).get_page(request.GET.get("page"))
+    return render(request, "web/enterprise/trips.html", {
+        "page": page, "status": status, "status_filters": STATUS_FILTERS, "actor": actor})
+
+
+@require_http_methods(["GET", "POST"])
+@with_actor
+def registration_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    enterprise_only(actor)
+    if request.method == "GET":
+        return render(request, "web/enterprise/form.html", web_forms.form_context(web_forms.blank_registration()))
+    values = nest(request.POST)
+    try:
+        registration = do_submit_registration(actor, web_forms.to_input(values))
+    except ValidationFailed as error:
+        return _form_with_errors(request, values, error)
+    messages.success(request, _("Registration %(number)s submitted.") % {"number": registration.number})
+    return redirect("web:registration", registration.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@with_actor
+def registration_edit(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
+    enterprise_only(actor)
+    registration = get_registration(actor, registration_id)
+    if request.method == "GET":
+        values = web_forms.registration_values(registration_as_input(registration))
+        context = web_forms.form_context(values)
+        return render(request, "web/enterprise/form.html", {**context, "registration": registration,
+                                                            "version": registration.version})
+    values = nest(request.POST, skip=("csrfmiddlewaretoken", "version"))
+    try:
+        registration = do_amend_registration(actor, registration.pk,
+                                             web_forms.to_patch(values, request.POST.get("version", "")))
+    except ValidationFailed as error:
+        return _form_with_errors(request, values, error, registration)
+    messages.success(request, _("Registration %(number)s corrected and resubmitted.") % {"number": registration.number})
+    return redirect("web:registration", registration.pk)
+
+
+def _form_with_errors(request: HttpRequest, values: dict[str, Any], error: ValidationFailed,
+                      registration: Registration | None = None) -> HttpResponse:
+    context = web_forms.form_context(values, error.errors)
+    context.update(registration=registration, version=request.POST.get("version", ""), form_error=error.message)
+    return render(request, "web/enterprise/form.html", context, status=422)
+
+
+@require_GET
+@with_actor
+def form_row(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
+    """A new empty vehicle, consignment or item, added in place by HTMX."""
+    enterprise_only(actor)
+    number = request.GET.get("n", "")
+    if not number.isdigit():
+        number = str(int(timezone.now().timestamp() * 1000))
+    context = {**web_forms.choices(), "errors": {}}
+    if kind == "vehicle":
+        row = {"prefix": f"vehicles.{number}", "v": web_forms.blank_vehicle()}
+        return render(request, "web/partials/vehicle.html", {**context, "row": row})
+    if kind == "consignment":
+        prefix = f"consignments.{number}"
+        row = {"prefix": prefix, "v": {}, "items": [{"prefix": f"{prefix}.items.0", "v": web_forms.blank_item()}]}
+        return render(request, "web/partials/consignment.html", {**context, "c": row})
+    if kind == "item":
+        parent = request.GET.get("parent", "")
+        parts = parent.split(".")
+        if len(parts) != 2 or parts[0] != "consignments" or not parts[1].isdigit():
+            raise Http404
+        row = {"prefix": f"{parent}.items.{number}", "v": web_forms.blank_item()}
+        return render(request, "web/partials/item.html", {**context, "item": row})
+    raise Http404
+
+
+@require_POST
+@with_actor
+def registration_check(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The live check under the form: gate hours and goods protocols, before submitting."""
+    warnings = web_forms.live_warnings(nest(request.POST))
+    return render(request, "web/partials/live_check.html", {"warnings": warnings})
+
+
+@require_GET
+@with_actor
+def registration_detail(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
+    registration = get_registration(actor, registration_id)
+    trucks = []
+    for trip in registration.trips.all():
+        trip.registration = registration
+        view = queries.truck_view(actor, trip)
+        ticket_url = request.build_absolute_uri(reverse("web:ticket", args=[trip.ticket_token]))
+        trucks.append({"view": view, "ticket_url": ticket_url,
+                       "qr": mark_safe(segno.make(ticket_url, error="m").svg_inline(scale=3))})  # noqa: S308
+    owner = actor.enterprise is not None and actor.enterprise.pk == registration.declarant_id
+    board = is_board(actor) and actor.acts_at_gate(registration.gate_id, registration.gate.province_id)
+    return render(request, "web/enterprise/registration.html", {
+        "registration": registration, "trucks": trucks, "owner": owner, "board": board,
+        "amendable": owner and registration.is_open_for_amendment,
+        "cancellable": owner and registration.status in (RegistrationStatus.SUBMITTED, RegistrationStatus.RETURNED,
+                                                         RegistrationStatus.CONFIRMED),
+        "consignments": registration.consignments.all()})
+
+
+@require_POST
+@with_actor
+def registration_cancel(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
+    registration = do_cancel_registration(actor, registration_id, _version(request))
+    messages.success(request, _("Registration %(number)s cancelled.") % {"number": registration.number})
+    return redirect("web:registration", registration.pk)
+
+
+@require_POST
+@with_actor
+def trip_cancel(request: HttpRequest, actor: Actor, trip_id: int) -> HttpResponse:
+    trip = do_cancel_trip(actor, trip_id)
+    messages.success(request, _("Truck %(plate)s cancelled.") % {"plate": trip.vehicle})
+    return redirect("web:registration", trip.registration_id)
+
+
+def _version(request: HttpRequest) -> int | None:
+    version = request.POST.get("version", "")
+    return int(version) if version.isdigit() else None
+
+
+DECISIONS = {"confirm", "return", "reject"}
+
+
+@require_POST
+@with_actor
+def registration_decide(request: HttpRequest, actor: Actor, registration_id: int, decision: str) -> HttpResponse:
+    """The management board confirms, returns for correction (with a reason) or rejects."""
+    if decision not in DECISIONS:
+        raise NotFound(_("Unknown decision."))
+    reason = request.POST.get("reason", "").strip()
+    version = _version(request)
+    try:
+        if decision == "confirm":
+            registration = do_confirm_registration(actor, registration_id, version, note=reason)
+            done = _("Registration %(number)s confirmed.")
+        elif decision == "return":
+            registration = do_return_registration(actor, registration_id, reason, version)
+            done = _("Registration %(number)s returned for correction.")
+        else:
+            registration = do_reject_registration(actor, registration_id, reason, version)
+            done = _("Registration %(number)s rejected.")
+    except ServiceError as error:
+        if not request.htmx or isinstance(error, NotFound):
+            raise
+        registration = get_registration(actor, registration_id)
+        return render(request, "web/partials/registration_decision.html",
+                      {"registration": registration, "error": error}, status=error.status)
+    message = done % {"number": registration.number}
+    if request.htmx:
+        return render(request, "web/partials/registration_decision.html",
+                      {"registration": registration, "message": message})
+    messages.success(request, message)
+    return redirect("web:registration", registration.pk)
+
+
+# --- driver ticket (public, by unguessable token) ---------------------------------------------
+
+@require_GET
+def ticket(request: HttpRequest, token: str) -> HttpResponse:
+    trip = (Trip.objects.select_related("registration__gate", "registration__yard", "vehicle")
+            .filter(ticket_token=token).first())
+    if trip is None:
+        raise Http404
+    registration = trip.registration
+    url = request.build_absolute_uri(reverse("web:ticket", args=[token]))
+    next_step = queries.next_step(trip, states_of(trip.pk))
+    rows = [
+        (in_languages(gettext_lazy("Registration")), registration.number),
+        (in_languages(gettext_lazy("Gate")), f"{registration.gate.name_vi} · {registration.gate.name_zh}"),
+        (in_languages(gettext_lazy("Yard")), registration.yard.name),
+        (in_languages(gettext_lazy("Direction")), " · ".join(in_languages(Direction(registration.direction).label))),
+        (in_languages(gettext_lazy("Planned arrival")),
+         timezone.localtime(registration.planned_arrival).strftime("%d/%m/%Y %H:%M")),
+    ]
+    return render(request, "web/ticket.html", {
+        "trip": trip, "registration": registration, "rows": rows, "url": url,
+        "next_step": [", ".join(texts) for texts in zip(*(in_languages(s) for s in next_step), strict=True)],
+        "heading": in_languages(gettext_lazy("Driver ticket")),
+        "next_label": in_languages(gettext_lazy("Next step")), "stage": in_languages(Stage(trip.stage).label),
+        "stage_label": in_languages(gettext_lazy("Status")),
+        "qr": mark_safe(segno.make(url, error="m").svg_inline(scale=5))})  # noqa: S308
+
+
+# --- officer gate console ---------------------------------------------------------------------
+
+@require_GET
+@with_actor
+def console(request: HttpRequest, actor: Actor) -> HttpResponse:
+    officer_only(actor)
+    query = request.GET.get("q", "")
+    search = queries.search_trips(actor, query)
+    context = {"actor": actor, "search": search, "trucks": [queries.truck_view(actor, t) for t in search.trips]}
+    if request.htmx:
+        return render(request, "web/partials/console_results.html", context)
+    context.update(waiting=queries.waiting_for(actor), board=is_board(actor),
+                   agency=actor.agency, submitted=_submitted(actor))
+    return render(request, "web/console.html", context)
+
+
+def _submitted(actor: Actor) -> list[Registration]:
+    if not is_board(actor):
+        return []
+    return list(registrations_for(actor).filter(status=RegistrationStatus.SUBMITTED).order_by("created_at")[:30])
+
+
+@require_GET
+@with_actor
+def console_waiting(request: HttpRequest, actor: Actor) -> HttpResponse:
+    officer_only(actor)
+    return render(request, "web/partials/console_waiting.html", {"waiting": queries.waiting_for(actor)})
+
+
+@require_GET
+@with_actor
+def console_truck(request: HttpRequest, actor: Actor, trip_id: int) -> HttpResponse:
+    officer_only(actor)
+    trip = get_trip(actor, trip_id)
+    return render(request, "web/partials/console_truck.html", {"t": queries.truck_view(actor, trip)})
+
+
+@require_POST
+@with_actor
+def console_confirm(request: HttpRequest, actor: Actor, trip_id: int, step: str) -> HttpResponse:
+    """One click: confirm the step, answer with the truck's updated fragment (errors inline)."""
+    officer_only(actor)
+    context: dict[str, Any] = {}
+    status = 200
+    try:
+        do_confirm_checkpoint(actor, trip_id, step, note=request.POST.get("note", ""),
+                              receipt_number=request.POST.get("receipt_number", ""))
+        context["message"] = _("%(step)s: confirmed.") % {"step": STEP_LABELS.get(step, step)}
+    except NotFound:
+        raise
+    except ServiceError as error:
+        context["error"] = error
+        status = error.status
+    trip = get_trip(actor, trip_id)
+    context["t"] = queries.truck_view(actor, trip)
+    if not request.htmx:
+        if "error" in context:
+            return error_response(request, context["error"])
+        messages.success(request, context["message"])
+        return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
+    return render(request, "web/partials/console_truck.html", context, status=status)
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+@require_GET
+@with_actor
+def trip_audit(request: HttpRequest, actor: Actor, trip_id: int) -> HttpResponse:
+    """Every recorded action on a trip: for the officers of its gate and the province supervisor."""
+    trip = get_trip(actor, trip_id)
+    if actor.agency is None:
+        raise Forbidden(_("The audit trail is for officers of the gate."))
+    return render(request, "web/board/audit.html", {"trip": trip, "events": queries.audit_trail(trip)})
+
+
+# --- management board -------------------------------------------------------------------------
+
+def _board_only(actor: Actor) -> None:
+    if not is_board(actor):
+        raise Forbidden(_("This page is for the border gate management board."))
+
+
+@require_GET
+@with_actor
+def board(request: HttpRequest, actor: Actor) -> HttpResponse:
+    _board_only(actor)
+    rows = queries.province_overview(queries.gates_for_board(actor))
+    template = "web/partials/board_rows.html" if request.htmx else "web/board/overview.html"
+    return render(request, template, {"rows": rows, "now": timezone.now(), "actor": actor})
+
+
+@require_http_methods(["GET", "POST"])
+@with_actor
+def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    """A gate's working hours and yard capacity; the province supervisor edits them."""
+    _board_only(actor)
+    gate = Gate.objects.filter(code=code).select_related("province").first()
+    if gate is None or not actor.acts_at_gate(gate.pk, gate.province_id):
+        raise NotFound(_("Gate not found."))
+    editable = actor.is_supervisor
+    hours_qs = gate.working_hours.all()
+    yards_qs = gate.yards.all()
+    if request.method == "POST":
+        if not editable:
+            raise Forbidden(_("Only the province supervisor can change working hours and capacity."))
+        hours = web_forms.HoursFormSet(request.POST, queryset=hours_qs, prefix="hours")
+        yards = web_forms.YardFormSet(request.POST, queryset=yards_qs, prefix="yards")
+        if hours.is_valid() and yards.is_valid():
+            with transaction.atomic():
+                for form in hours.forms:
+                    if form.has_changed() and not (form.cleaned_data.get("DELETE") and form.instance.pk is None):
+                        form.instance.gate = gate
+                hours.save()
+                yards.save()
+                audit.record(actor, "gate.settings_changed", data={
+                    "gate": gate.code,
+                    "hours": [f"{h.weekday} {h.opens:%H:%M}-{h.closes:%H:%M}" for h in gate.working_hours.all()],
+                    "yards": {y.code: y.places for y in gate.yards.all()}})
+            messages.success(request, _("Working hours and capacity saved."))
+            return redirect("web:board_gate", gate.code)
+        status = 422
+    else:
+        hours = web_forms.HoursFormSet(queryset=hours_qs, prefix="hours")
+        yards = web_forms.YardFormSet(queryset=yards_qs, prefix="yards")
+        status = 200
+    row = queries.province_overview(Gate.objects.filter(pk=gate.pk))[0]
+    return render(request, "web/board/gate.html", {
+        "gate": gate, "hours": hours, "yards": yards, "editable": editable, "row": row,
+        "closures": gate.closures.filter(ends_at__gte=timezone.now())}, status=status)
