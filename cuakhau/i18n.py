@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 def ensure_compiled_messages() -> None:
     import polib
 
+    compiled = False
     for locale_dir in catalogue_dirs():
         for po_path in locale_dir.glob("*/LC_MESSAGES/*.po"):
             mo_path = po_path.with_suffix(".mo")
@@ -28,8 +29,24 @@ def ensure_compiled_messages() -> None:
                 tmp_path = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
                 polib.pofile(str(po_path)).save_as_mofile(str(tmp_path))
                 os.replace(tmp_path, mo_path)
+                compiled = True
             except OSError:  # a read-only install: fall back to the untranslated strings
                 logger.warning("could not compile %s", po_path)
+    if compiled:
+        _forget_loaded_catalogues()
+
+
+def _forget_loaded_catalogues() -> None:
+    """Django loads the default language's catalogue while models are imported (lazy verbose names
+    interpolated at class creation), i.e. before ready() compiled our .mo files; without this, the
+    first process on a fresh checkout would serve untranslated Vietnamese. Same reset as Django's
+    own setting_changed handler for LOCALE_PATHS."""
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()
 
 
 def catalogue_dirs() -> list[Path]:
