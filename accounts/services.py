@@ -53,12 +53,13 @@ class Actor:
         return self.user
 
     def acts_at_gate(self, gate_id: int, province_id: int) -> bool:
-        """Whether this officer's unit covers the gate."""
-        if self.agency is None:
+        """Whether this officer acts (confirms, decides) at the gate: only the units of that very gate do.
+
+        A province-wide supervisor sees every gate of the province (registration_scope) but acts at none.
+        """
+        if self.agency is None or self.agency.gate_id is None:
             return False
-        if self.agency.gate_id is None:
-            return self.agency.province_id == province_id
-        return self.agency.gate_id == gate_id
+        return self.agency.gate_id == gate_id and self.agency.province_id == province_id
 
 
 def actor_for(user: User | AnonymousUser, ip_address: str = "") -> Actor | None:
