@@ -35,8 +35,15 @@ bootstrap_venv() {
     digest="$("$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$ROOT/pyproject.toml")"
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
         echo "==> Installing cuakhau$([[ -n "$extra" ]] && echo " with [$extra] extras") into .venv (first run takes a minute)"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec")
+        local log="$VENV/pip-install.log"
+        # pip and the build backend are chatty (deprecation notices); keep their output for a failure.
+        if ! (cd "$ROOT" &&
+            "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip &&
+            "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec") >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            echo "error: installing the project failed; the full output is in $log" >&2
+            return 1
+        fi
         echo "$digest" >"$stamp"
     fi
 }
