@@ -234,9 +234,19 @@ IN_YARD_STAGES = (Stage.IN_YARD, Stage.PAID)
 
 
 def gates_for_board(actor: Actor) -> QuerySet[Gate]:
+    """The gates of the board's province: the overview shows counts only, no trip's details."""
     if actor.agency is None:
         return Gate.objects.none()
     return Gate.objects.filter(province_id=actor.agency.province_id, handles_goods=True).select_related("province")
+
+
+def covers_gate(actor: Actor, gate: Gate) -> bool:
+    """The supervisor covers every gate of the province, a gate's own units that gate."""
+    if actor.agency is None:
+        return False
+    if actor.agency.gate_id is None:
+        return actor.agency.province_id == gate.province_id
+    return actor.agency.gate_id == gate.pk
 
 
 def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> list[GateRow]:

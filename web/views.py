@@ -381,7 +381,7 @@ def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     """A gate's working hours and yard capacity; the province supervisor edits them."""
     _board_only(actor)
     gate = Gate.objects.filter(code=code).select_related("province").first()
-    if gate is None or not actor.acts_at_gate(gate.pk, gate.province_id):
+    if gate is None or not queries.covers_gate(actor, gate):
         raise NotFound(_("Gate not found."))
     editable = actor.is_supervisor
     hours_qs = gate.working_hours.all()

@@ -1,0 +1,39 @@
+"""The language a user picks sticks to the user, not only to the browser."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Profile
+
+
+def test_pages_are_vietnamese_by_default(login):
+    body = login("customs.huunghi").get("/console/").content.decode()
+    assert "Bàn điều khiển" in body or "Tìm" in body, body[:2000]
+
+
+def test_choosing_a_language_saves_it_in_the_profile(login, personas):
+    client = login("firm1")
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/trips/"})
+    assert response.status_code == 302
+    assert Profile.objects.get(user=personas.user("firm1")).language == "zh-hans"
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+
+
+def test_signing_in_brings_back_the_saved_language(personas):
+    user = personas.user("customs.huunghi")
+    Profile.objects.filter(user=user).update(language="zh-hans")
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": "customs.huunghi", "password": "demo12345"})
+    assert response.status_code == 302
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    page = browser.get("/console/")
+    assert 'lang="zh-hans"' in page.content.decode()
+    assert "查找" in page.content.decode()
+
+
+def test_anonymous_language_choice_still_works(client, reference):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
