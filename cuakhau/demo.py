@@ -332,7 +332,8 @@ class DemoBuilder:
             candidates += [(day, hour + minute) for day in range(1, 15) for hour in (8, 9, 10, 14)]
         elif target == "completed":
             days = [-3, -2, -1, -1, 0]
-            candidates = [(rnd.choice(days), rnd.randint(7, 15) + minute) for _ in range(6)]
+            # Morning arrivals, so that the whole journey fits in the gate's opening hours.
+            candidates = [(rnd.choice(days), rnd.randint(7, 11) + minute) for _ in range(6)]
             candidates += [(day, hour) for day in range(-1, -20, -1) for hour in (8, 10, 13)]
         else:
             # On the way through: today if there was time, else yesterday afternoon (held overnight).
