@@ -176,7 +176,9 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
             IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint, status_code=status,
                                              response=payload)
             return status, payload
-    except IntegrityError:
+    except (IntegrityError, ServiceError):
+        # A concurrent twin committed first: its record, or a refusal it caused (PostgreSQL lets both run
+        # until the twin's rows collide, e.g. "this truck is already on an open trip"), means: replay it.
         stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if stored is None:
             raise
@@ -200,11 +202,13 @@ def mount_routers() -> None:
     from crossings.api import router as crossings_router
     from declarations.api import router as declarations_router
     from gates.api import router as gates_router
+    from queueing.api import router as queueing_router
 
     api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", gates_router)
     api.add_router("/v1/", declarations_router)
     api.add_router("/v1/", crossings_router)
+    api.add_router("/v1/", queueing_router)
 
 
 mount_routers()
