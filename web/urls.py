@@ -21,6 +21,6 @@ urlpatterns = [
     path("console/waiting/", views.console_waiting, name="console_waiting"),
     path("console/trips/<int:trip_id>/", views.console_truck, name="console_truck"),
     path("console/trips/<int:trip_id>/confirm/<str:step>/", views.console_confirm, name="console_confirm"),
-    path("board/", views.board, name="board"),
-    path("board/gates/<slug:code>/", views.board_gate, name="board_gate"),
+    path("province/", views.board, name="board"),
+    path("province/gates/<slug:code>/", views.board_gate, name="board_gate"),
 ]

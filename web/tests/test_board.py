@@ -19,25 +19,25 @@ def test_overview_for_the_province_and_board(login, declared, personas):
     for who, step in (("border.huunghi", "gate_entry_border_guard"), ("customs.huunghi", "gate_entry_customs"),
                       ("bql.huunghi", "yard_entry")):
         do_confirm_checkpoint(personas.actor(who), trip.pk, step)
-    response = login("province").get("/board/")
+    response = login("province").get("/province/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "Hữu Nghị" in body and "Tân Thanh" in body
     assert "1 / 550" in body, "one truck in Hữu Nghị's yards of 300 + 250 places"
     assert "level-green" in body
-    assert login("bql.huunghi").get("/board/").status_code == 200
-    fragment = login("province").get("/board/", headers={"HX-Request": "true"}).content.decode()
+    assert login("bql.huunghi").get("/province/").status_code == 200
+    fragment = login("province").get("/province/", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and "1 / 550" in fragment
 
 
 def test_overview_is_not_for_other_roles(login):
-    assert login("firm1").get("/board/").status_code == 403
-    assert login("customs.huunghi").get("/board/").status_code == 403
+    assert login("firm1").get("/province/").status_code == 403
+    assert login("customs.huunghi").get("/province/").status_code == 403
 
 
 def test_supervisor_edits_working_hours_and_capacity(login, reference):
     client = login("province")
-    page = client.get("/board/gates/huu-nghi/")
+    page = client.get("/province/gates/huu-nghi/")
     assert page.status_code == 200
     hours = list(WorkingHours.objects.filter(gate__code="huu-nghi").order_by("weekday", "opens"))
     yards = list(Yard.objects.filter(gate__code="huu-nghi").order_by("gate", "code"))
@@ -51,7 +51,7 @@ def test_supervisor_edits_working_hours_and_capacity(login, reference):
                      f"hours-{index}-opens": row.opens.strftime("%H:%M"), f"hours-{index}-closes": closes})
     for index, yard in enumerate(yards):
         data.update({f"yards-{index}-id": str(yard.pk), f"yards-{index}-places": str(yard.places + 10)})
-    response = client.post("/board/gates/huu-nghi/", data)
+    response = client.post("/province/gates/huu-nghi/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     monday = WorkingHours.objects.get(gate__code="huu-nghi", weekday=0)
     assert monday.closes.strftime("%H:%M") == "23:00"
@@ -59,12 +59,12 @@ def test_supervisor_edits_working_hours_and_capacity(login, reference):
     assert AuditEvent.objects.filter(action="gate.settings_changed").exists()
 
     data[f"hours-{0}-closes"] = "06:00"
-    bad = client.post("/board/gates/huu-nghi/", data)
+    bad = client.post("/province/gates/huu-nghi/", data)
     assert bad.status_code == 422
     # A gate's own board sees the page but cannot change it; another province's gate is not found.
-    assert login("bql.huunghi").get("/board/gates/huu-nghi/").status_code == 200
-    assert login("bql.huunghi").post("/board/gates/huu-nghi/", data).status_code == 403
-    assert login("bql.huunghi").get("/board/gates/tan-thanh/").status_code == 404
+    assert login("bql.huunghi").get("/province/gates/huu-nghi/").status_code == 200
+    assert login("bql.huunghi").post("/province/gates/huu-nghi/", data).status_code == 403
+    assert login("bql.huunghi").get("/province/gates/tan-thanh/").status_code == 404
 
 
 def test_audit_trail_for_officers_of_the_gate_and_the_supervisor(login, declared, personas):

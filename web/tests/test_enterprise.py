@@ -186,6 +186,6 @@ def test_cancel_a_truck_and_the_registration(login, declared):
 def test_home_sends_each_role_to_its_page(login, client, reference):
     assert login("firm1").get("/")["Location"] == "/trips/"
     assert login("customs.huunghi").get("/")["Location"] == "/console/"
-    assert login("province").get("/")["Location"] == "/board/"
+    assert login("province").get("/")["Location"] == "/province/"
     assert client.get("/").status_code == 200
     assert client.get("/healthz").status_code == 200

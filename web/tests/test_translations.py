@@ -1,0 +1,54 @@
+"""Every string of the web pages is translated into Vietnamese and Simplified Chinese, and shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.utils import translation
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def catalogue(language: str) -> polib.POFile:
+    return polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+
+
+@pytest.mark.parametrize("language", ["vi", "zh_Hans"])
+def test_catalogue_is_complete(language):
+    po = catalogue(language)
+    assert len(po) > 100
+    assert not po.untranslated_entries()
+    assert not po.fuzzy_entries()
+    assert not po.metadata_is_fuzzy
+
+
+@pytest.mark.parametrize(("language", "code"), [("vi", "vi"), ("zh_Hans", "zh-hans")])
+def test_every_string_is_translated_at_run_time(language, code):
+    """Fails when the app catalogue is not compiled or not found at start-up."""
+    untranslated = []
+    with translation.override(code):
+        for entry in catalogue(language):
+            if entry.msgstr != entry.msgid and translation.gettext(entry.msgid) == entry.msgid:
+                untranslated.append(entry.msgid)
+    assert not untranslated
+
+
+def test_pages_show_vietnamese_then_chinese(login, settings):
+    client = login("province")
+    assert "Tổng quan toàn tỉnh" in client.get("/province/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/province/"})
+    body = client.get("/province/").content.decode()
+    assert "全省概况" in body
+    assert "拥堵等级" in body
+
+
+def test_form_errors_are_in_the_users_language(login):
+    from tests.conftest import vehicle
+    from web.tests.test_enterprise import form_data
+
+    response = login("firm1").post("/registrations/new/", form_data(vehicles=[vehicle(plate="ABC")]))
+    body = response.content.decode()
+    assert "Biển số" in body
+    assert "Not a valid Vietnamese or Chinese licence plate." not in body
