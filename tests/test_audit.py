@@ -1,0 +1,229 @@
+"""Every action leaves an audit row; the hash chain reveals any edited, inserted or deleted row."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from crossings import audit
+from crossings import services as crossing_services
+from crossings.models import AuditEvent, AuditHead
+from declarations import services as declaration_services
+from tests.conftest import registration_payload, vehicle
+
+ADDRESS = "10.20.30.40"
+
+
+def post_from(api, path: str, body=None, address: str = ADDRESS):  # type: ignore[no-untyped-def]
+    return api.client.post(f"/api/v1{path}", data=json.dumps(body) if body is not None else None,
+                           content_type="application/json", headers=api.headers, REMOTE_ADDR=address)
+
+
+def last_event() -> AuditEvent:
+    return AuditEvent.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+
+def verify_command() -> str:
+    out, err = StringIO(), StringIO()
+    call_command("audit", "verify", stdout=out, stderr=err)
+    return out.getvalue()
+
+
+def failing_verify() -> str:
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", stdout=StringIO(), stderr=err)
+    return err.getvalue()
+
+
+def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
+    firm, board = personas.api("firm1"), personas.api("bql.huunghi")
+    response = post_from(firm, "/registrations", registration_payload(vehicles=[
+        vehicle(), vehicle(plate="12C-999.99"),
+        vehicle(plate="桂A12345", journey="transship",
+                driver={"name": "王伟", "identity_document": "E12345678", "phone": "+86 138 0013 8000"})]))
+    registration = response.json()
+    number = registration["number"]
+    event = last_event()
+    assert (event.action, event.actor_name, event.role, event.agency_code, event.gate_code, event.ip_address,
+            event.registration_number) == ("registration.submitted", "firm1", "enterprise", "", "", ADDRESS, number)
+
+    post_from(board, f"/registrations/{registration['id']}/return", {"reason": "Sai số seal"})
+    event = last_event()
+    assert (event.action, event.actor_name, event.role, event.agency_code, event.gate_code, event.note) == (
+        "registration.returned", "bql.huunghi", "management_board", "management_board.huu-nghi", "huu-nghi",
+        "Sai số seal")
+    assert event.ip_address == ADDRESS
+
+    firm.patch(f"/registrations/{registration['id']}", {"version": 2, "yard": "huu-nghi-chuyen-tai"})
+    assert last_event().action == "registration.amended"
+    assert last_event().data == {"fields": ["yard"]}
+
+    post_from(board, f"/registrations/{registration['id']}/confirm", address="10.0.0.9")
+    assert (last_event().action, last_event().ip_address) == ("registration.confirmed", "10.0.0.9")
+
+    first, second, chinese = (t["id"] for t in registration["trips"])
+    post_from(personas.api("customs.huunghi"), f"/trips/{first}/checkpoints/gate_entry_customs",
+              {"note": "Kiểm tra niêm phong đạt"})
+    event = last_event()
+    assert (event.action, event.actor_name, event.role, event.agency_code, event.gate_code, event.ip_address,
+            event.trip_id_ref, event.checkpoint, event.note, event.automatic) == (
+        "checkpoint.confirmed", "customs.huunghi", "customs", "customs.huu-nghi", "huu-nghi", ADDRESS, first,
+        "gate_entry_customs", "Kiểm tra niêm phong đạt", False)
+
+    post_from(firm, f"/trips/{second}/cancel")
+    assert (last_event().action, last_event().trip_id_ref, last_event().role) == ("trip.cancelled", second,
+                                                                                  "enterprise")
+
+    for step, who in (("gate_entry_border_guard", "border.huunghi"), ("gate_entry_customs", "customs.huunghi"),
+                      ("yard_entry", "bql.huunghi")):
+        crossing_services.do_confirm_checkpoint(personas.actor(who), chinese, step)
+    receiving = post_from(board, f"/trips/{chinese}/receiving-vehicles", {
+        "plate": "12C-456.78", "driver_name": "Trần Văn Bình", "driver_identity_document": "001090054321",
+        "driver_phone": "0987654321"}).json()
+    assert (last_event().action, last_event().data) == ("transshipment.vehicle_added", {"plate": "12C45678"})
+    post_from(board, f"/trips/{chinese}/receiving-vehicles/{receiving['id']}/entered")
+    assert last_event().action == "transshipment.vehicle_entered"
+
+    submitted = personas.api("firm1").post("/registrations", registration_payload(
+        vehicles=[vehicle(plate="12C-777.77")])).json()
+    post_from(board, f"/registrations/{submitted['id']}/reject", {"reason": "Trùng tờ khai"})
+    assert (last_event().action, last_event().note) == ("registration.rejected", "Trùng tờ khai")
+    other = personas.api("firm1").post("/registrations", registration_payload(
+        vehicles=[vehicle(plate="12C-666.66")])).json()
+    post_from(firm, f"/registrations/{other['id']}/cancel")
+    assert last_event().action == "registration.cancelled"
+
+    assert audit.verify() == []
+    assert "intact" in verify_command()
+
+
+def test_a_refused_action_writes_no_row(personas, submit):
+    registration = submit()
+    before = AuditEvent.objects.count()
+    personas.api("customs.huunghi").post(f"/registrations/{registration['id']}/confirm")  # not the board
+    personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/return", {"reason": ""})
+    personas.api("firm1").patch(f"/registrations/{registration['id']}", {"version": 9, "yard": "huu-nghi"})
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_automatic_confirmation_is_marked_as_such(personas, submit):
+    registration = submit()
+    declaration_services.do_confirm_registration(personas.actor("bql.huunghi"), registration["id"])
+    trip_id = registration["trips"][0]["id"]
+    for step, who in (("gate_entry_border_guard", "border.huunghi"), ("gate_entry_customs", "customs.huunghi")):
+        crossing_services.do_confirm_checkpoint(personas.actor(who), trip_id, step)
+    crossing_services.do_confirm_checkpoint(personas.actor("bql.huunghi"), trip_id, "yard_entry", automatic=True,
+                                            note="Camera làn vào bãi 2")
+    event = last_event()
+    assert (event.checkpoint, event.automatic, event.note) == ("yard_entry", True, "Camera làn vào bãi 2")
+    timeline = {s["name"]: s for s in personas.api("firm1").get(f"/trips/{trip_id}").json()["timeline"]}
+    assert timeline["yard_entry"]["automatic"] is True
+    assert timeline["gate_entry_customs"]["automatic"] is False
+
+
+# --- tampering -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def chain(personas, submit) -> list[int]:  # type: ignore[no-untyped-def]
+    """A clean chain of several events; returns their ids."""
+    registration = submit()
+    board = personas.actor("bql.huunghi")
+    declaration_services.do_confirm_registration(board, registration["id"])
+    trip_id = registration["trips"][0]["id"]
+    for step, who in (("gate_entry_border_guard", "border.huunghi"), ("gate_entry_customs", "customs.huunghi"),
+                      ("yard_entry", "bql.huunghi")):
+        crossing_services.do_confirm_checkpoint(personas.actor(who), trip_id, step, note="ok")
+    ids = list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) == 5
+    assert audit.verify() == []
+    verify_command()
+    return ids
+
+
+@pytest.mark.parametrize("field, value", [
+    ("note", "đã sửa"),
+    ("actor_name", "customs.tanthanh"),
+    ("automatic", True),
+    ("ip_address", "1.2.3.4"),
+    ("checkpoint", "yard_exit_customs"),
+    ("data", {"receipt_number": "FAKE"}),
+])
+def test_editing_a_row_is_detected_and_named(chain, field, value):
+    target = chain[2]
+    AuditEvent.objects.filter(pk=target).update(**{field: value})
+    problems = audit.verify()
+    assert [(p.event_id, p.problem) for p in problems] == [(target, "edited")]
+    assert f"event {target}" in str(problems[0])
+    assert f"event {target}" in failing_verify()
+
+
+def test_editing_a_row_and_recomputing_its_hash_is_still_detected(chain):
+    target = AuditEvent.objects.get(pk=chain[1])
+    target.note = "không có gì"
+    target.hash = audit._digest(target.pk, target.prev_hash, audit._hashed_fields(target))
+    target.save()
+    problems = audit.verify()
+    assert problems and problems[0].event_id == chain[2]
+    failing_verify()
+
+
+def test_deleting_a_middle_row_is_detected_and_named(chain):
+    AuditEvent.objects.filter(pk=chain[2]).delete()
+    problems = audit.verify()
+    assert (chain[2], "deleted") in [(p.event_id, p.problem) for p in problems]
+    assert f"event {chain[2]}" in failing_verify()
+
+
+def test_deleting_the_last_row_is_detected(chain):
+    AuditEvent.objects.filter(pk=chain[-1]).delete()
+    assert [p.problem for p in audit.verify()] == ["tail_deleted"]
+    failing_verify()
+
+
+def test_deleting_the_last_rows_and_the_head_together_is_detected(chain):
+    AuditEvent.objects.filter(pk__in=chain[-2:]).delete()
+    AuditHead.objects.filter(pk=1).update(last_id=chain[-3], count=len(chain) - 2)
+    assert audit.verify(), "the head's hash no longer matches the last row"
+    failing_verify()
+
+
+def test_inserting_a_forged_row_at_the_end_is_detected(chain):
+    last = AuditEvent.objects.get(pk=chain[-1])
+    forged = AuditEvent(id=last.pk + 1, at=last.at, actor_name="customs.huunghi", role="customs",
+                        agency_code="customs.huu-nghi", gate_code="huu-nghi", action="checkpoint.confirmed",
+                        registration_number=last.registration_number, trip_id_ref=last.trip_id_ref,
+                        checkpoint="yard_exit_customs", prev_hash=last.hash)
+    forged.hash = audit._digest(forged.id, forged.prev_hash, audit._hashed_fields(forged))
+    forged.save(force_insert=True)
+    problems = audit.verify()
+    assert problems
+    assert "inserted" in {p.problem for p in problems}
+    failing_verify()
+
+
+def test_replacing_a_middle_row_with_a_forged_one_is_detected(chain):
+    original = AuditEvent.objects.get(pk=chain[2])
+    AuditEvent.objects.filter(pk=original.pk).delete()
+    forged = AuditEvent(id=original.pk, at=original.at, actor_name="plant.huunghi", role="plant_quarantine",
+                        agency_code="plant_quarantine.huu-nghi", gate_code="huu-nghi", action="checkpoint.confirmed",
+                        registration_number=original.registration_number, trip_id_ref=original.trip_id_ref,
+                        checkpoint="plant_quarantine", prev_hash=original.prev_hash)
+    forged.hash = audit._digest(forged.id, forged.prev_hash, audit._hashed_fields(forged))
+    forged.save(force_insert=True)
+    problems = audit.verify()
+    assert problems
+    assert problems[0].event_id in (chain[2], chain[3])
+    failing_verify()
+
+
+def test_a_forged_row_with_a_made_up_hash_is_named(chain):
+    last = AuditEvent.objects.get(pk=chain[-1])
+    AuditEvent.objects.create(id=last.pk + 1, at=last.at, actor_name="x", role="customs", action="checkpoint.confirmed",
+                              prev_hash=last.hash, hash="f" * 64)
+    problems = audit.verify()
+    assert (last.pk + 1, "edited") in [(p.event_id, p.problem) for p in problems]
+    assert f"event {last.pk + 1}" in failing_verify()

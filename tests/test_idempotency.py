@@ -1,0 +1,131 @@
+"""Idempotency-Key on POST: a retried request gets the first answer and creates nothing new."""
+
+from __future__ import annotations
+
+from accounts.models import ApiToken, IdempotencyRecord
+from crossings.models import AuditEvent, Checkpoint, Trip
+from declarations import services as declaration_services
+from declarations.models import Consignment, Registration
+from tests.conftest import registration_payload, vehicle
+
+
+def key(value: str) -> dict[str, str]:
+    return {"Idempotency-Key": value}
+
+
+def counts() -> dict[str, int]:
+    return {"registrations": Registration.objects.count(), "trips": Trip.objects.count(),
+            "consignments": Consignment.objects.count(), "audit": AuditEvent.objects.count(),
+            "checkpoints confirmed": Checkpoint.objects.filter(state="confirmed").count()}
+
+
+def test_a_retried_registration_returns_the_first_result_and_creates_nothing(personas):
+    firm = personas.api("firm1")
+    first = firm.post("/registrations", registration_payload(), **key("erp-000001"))
+    assert first.status_code == 201, first.json()
+    before = counts()
+    retry = firm.post("/registrations", registration_payload(), **key("erp-000001"))
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert counts() == before
+    # A second retry, even from a new connection of the same user, is the same answer.
+    again = personas.api("firm1").post("/registrations", registration_payload(), **key("erp-000001"))
+    assert again.json()["number"] == first.json()["number"]
+    assert counts() == before
+
+
+def test_the_same_key_with_a_different_body_is_a_conflict(personas):
+    firm = personas.api("firm1")
+    assert firm.post("/registrations", registration_payload(), **key("erp-000002")).status_code == 201
+    before = counts()
+    other = firm.post("/registrations", registration_payload(vehicles=[vehicle(plate="12C-999.99")]),
+                      **key("erp-000002"))
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert counts() == before
+
+
+def test_the_same_key_on_another_path_is_a_conflict(personas, submit):
+    registration = submit()
+    board = personas.api("bql.huunghi")
+    assert board.post(f"/registrations/{registration['id']}/confirm", {}, **key("k-1")).status_code == 200
+    response = board.post(f"/registrations/{registration['id']}/return", {}, **key("k-1"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+def test_without_a_key_each_post_creates_a_record(personas):
+    firm = personas.api("firm1")
+    assert firm.post("/api-keys", {"name": "ERP"}).status_code == 201
+    assert firm.post("/api-keys", {"name": "ERP"}).status_code == 201
+    assert ApiToken.objects.filter(kind="api_key").count() == 2
+    first = firm.post("/api-keys", {"name": "ERP"}, **key("key-once"))
+    retry = firm.post("/api-keys", {"name": "ERP"}, **key("key-once"))
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert ApiToken.objects.filter(kind="api_key").count() == 3
+
+
+def test_two_registrations_without_a_key_are_two_records(personas):
+    firm = personas.api("firm1")
+    first = firm.post("/registrations", registration_payload(vehicles=[vehicle(plate="12C-111.11")]))
+    second = firm.post("/registrations", registration_payload(vehicles=[vehicle(plate="12C-222.22")]))
+    assert first.status_code == second.status_code == 201
+    assert first.json()["number"] != second.json()["number"]
+    assert Registration.objects.count() == 2
+
+
+def test_a_retried_checkpoint_confirmation_is_200_again_not_409(personas, submit):
+    registration = submit()
+    declaration_services.do_confirm_registration(personas.actor("bql.huunghi"), registration["id"])
+    trip_id = registration["trips"][0]["id"]
+    customs = personas.api("customs.huunghi")
+    first = customs.post(f"/trips/{trip_id}/checkpoints/gate_entry_customs", {"note": "ok"}, **key("lane-7-1"))
+    assert first.status_code == 200
+    before = counts()
+    retry = customs.post(f"/trips/{trip_id}/checkpoints/gate_entry_customs", {"note": "ok"}, **key("lane-7-1"))
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    assert counts() == before
+    # Without the key the same click is a second confirmation, refused.
+    assert customs.post(f"/trips/{trip_id}/checkpoints/gate_entry_customs", {"note": "ok"}).status_code == 409
+
+
+def test_a_refused_request_is_not_remembered(personas):
+    firm = personas.api("firm1")
+    refused = firm.post("/registrations", registration_payload(yard="xuan-cuong"), **key("erp-000003"))
+    assert refused.status_code == 422
+    assert not IdempotencyRecord.objects.exists()
+    corrected = firm.post("/registrations", registration_payload(), **key("erp-000003"))
+    assert corrected.status_code == 201, corrected.json()
+    assert Registration.objects.count() == 1
+
+
+def test_keys_belong_to_one_user(personas):
+    first = personas.api("firm1").post("/registrations", registration_payload(), **key("shared-key"))
+    second = personas.api("firm2").post("/registrations", registration_payload(vehicles=[vehicle(plate="14C-1.23")]),
+                                        **key("shared-key"))
+    assert second.status_code == 422, "the plate is wrong; firm2 was not handed firm1's answer"
+    second = personas.api("firm2").post("/registrations",
+                                        registration_payload(vehicles=[vehicle(plate="14C-123.45")]),
+                                        **key("shared-key"))
+    assert second.status_code == 201
+    assert second.json()["id"] != first.json()["id"]
+    assert second.json()["declarant_tax_code"] != first.json()["declarant_tax_code"]
+
+
+def test_a_retried_trip_cancellation_answers_as_the_first_time(personas, submit):
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-999.99")])
+    firm = personas.api("firm1")
+    trip_id = registration["trips"][0]["id"]
+    first = firm.post(f"/trips/{trip_id}/cancel", **key("cancel-1"))
+    retry = firm.post(f"/trips/{trip_id}/cancel", **key("cancel-1"))
+    assert first.status_code == retry.status_code == 200
+    assert AuditEvent.objects.filter(action="trip.cancelled").count() == 1
+
+
+def test_an_overlong_key_is_refused_with_a_message(personas):
+    response = personas.api("firm1").post("/registrations", registration_payload(), **key("k" * 201))
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["Idempotency-Key"]
+    assert Registration.objects.count() == 0
