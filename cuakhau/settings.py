@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "declarations",
     "crossings",
     "fees",
+    "queueing",
     "web",
 ]
 

@@ -10,5 +10,6 @@ urlpatterns = [
     # Before Django's own: the chosen language is also kept in the signed-in user's profile.
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("board/", include("queueing.urls")),
     path("", include("cuakhau.web_urls")),
 ]

@@ -1,0 +1,56 @@
+"""The `slot_booked` checkpoint, set by the booking of an arrival hour (queueing) through the workflow table.
+
+Both functions run inside the caller's transaction (the booking's), after the caller has locked
+the trip row, and write their audit row there. They do nothing for a trip whose gate does not
+use slots (the step is then not required).
+"""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import Actor
+from crossings import audit
+from crossings import workflow as wf
+from crossings.models import Checkpoint, CheckpointState, Trip
+from cuakhau.errors import Conflict
+
+STEP = "slot_booked"
+
+
+def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
+    """Confirm the step if it is pending; True if it was flipped now."""
+    states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
+    if states.get(STEP) != CheckpointState.PENDING:
+        return False
+    kind = wf.ENTERPRISE if actor.kind == wf.ENTERPRISE else wf.SYSTEM
+    try:
+        wf.check_can_confirm(STEP, states, kind)
+    except wf.GuardError as error:
+        raise Conflict(_("The registration is not confirmed yet."), error.code) from error
+    automatic = kind == wf.SYSTEM
+    flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.PENDING).update(
+        state=CheckpointState.CONFIRMED, confirmed_at=timezone.now(), confirmed_by=actor.user, agency=None,
+        automatic=automatic, note=note[:500])
+    if flipped:
+        Trip.objects.filter(pk=trip.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number, trip_id=trip.pk,
+                     checkpoint=STEP, note=note, automatic=automatic)
+    return bool(flipped)
+
+
+def reopen_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
+    """Set the step back to pending (booking cancelled or lapsed) unless the truck already entered the gate."""
+    entered = Checkpoint.objects.filter(trip=trip, name__in=wf.GATE_ENTRY_STEPS,
+                                        state=CheckpointState.CONFIRMED).exists()
+    if entered:
+        return False
+    flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.CONFIRMED).update(
+        state=CheckpointState.PENDING, confirmed_at=None, confirmed_by=None, automatic=False, note="")
+    if flipped:
+        Trip.objects.filter(pk=trip.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        audit.record(actor, "checkpoint.reopened", registration_number=trip.registration.number, trip_id=trip.pk,
+                     checkpoint=STEP, note=note, automatic=actor.kind == wf.SYSTEM)
+    return bool(flipped)

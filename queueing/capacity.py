@@ -1,0 +1,152 @@
+"""Capacity per gate × flow × local hour, and the HourSlot rows that count the places taken.
+
+An hour's capacity is, in this order:
+1. 0 if a closure (Tết, weather, an incident) covers the hour's start;
+2. the latest supervisor's CapacityOverride covering the hour's start (this may open an hour
+   outside regular working hours, e.g. Hữu Nghị extended to 23:00);
+3. the sum of `trucks_per_hour` of the gate's entry lanes for that flow, if the gate's working
+   hours cover the hour's start; else 0.
+`CapacityPlan` loads what it needs for many gates in a handful of queries (the board and the
+free-hours listing compute hundreds of hours per request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from gates.models import Closure, Gate, Lane, LaneKind, WorkingHours
+from queueing import conf
+from queueing.models import CapacityOverride, GateQueuePolicy, HourSlot, flow_of
+
+HOUR = dt.timedelta(hours=1)
+
+
+def local_hour_start(moment: dt.datetime) -> dt.datetime:
+    """The start of the local (Asia/Ho_Chi_Minh) hour containing `moment`, as an aware datetime."""
+    return timezone.localtime(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_between(start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
+    """Local hour starts h with start ≤ h < end (start is floored to its hour)."""
+    hour = local_hour_start(start)
+    while hour < end:
+        yield hour
+        hour = timezone.localtime(hour + HOUR)
+
+
+def green_share_percent(policy: GateQueuePolicy | None) -> int:
+    if policy is not None and policy.green_share_percent is not None:
+        return int(policy.green_share_percent)
+    return int(conf.get("QUEUEING_GREEN_SHARE_PERCENT"))
+
+
+@dataclass
+class CapacityPlan:
+    """Everything capacity depends on, for a set of gates and a period."""
+
+    lanes: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))
+    hours: dict[int, list[WorkingHours]] = field(default_factory=lambda: defaultdict(list))
+    closures: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=lambda: defaultdict(list))
+    overrides: dict[tuple[int, str], list[CapacityOverride]] = field(default_factory=lambda: defaultdict(list))
+    shares: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, gate_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> CapacityPlan:
+        ids = list(gate_ids)
+        plan = cls()
+        for gate_id, direction, rate in Lane.objects.filter(gate_id__in=ids, kind=LaneKind.ENTRY).values_list(
+                "gate_id", "direction", "trucks_per_hour"):
+            plan.lanes[(gate_id, flow_of(direction))] += rate
+        for hours in WorkingHours.objects.filter(gate_id__in=ids):
+            plan.hours[hours.gate_id].append(hours)
+        for gate_id, starts, ends in Closure.objects.filter(gate_id__in=ids, ends_at__gt=start,
+                                                            starts_at__lt=end).values_list(
+                "gate_id", "starts_at", "ends_at"):
+            plan.closures[gate_id].append((starts, ends))
+        for override in CapacityOverride.objects.filter(gate_id__in=ids, ends_at__gt=start,
+                                                        starts_at__lt=end).order_by("created_at", "pk"):
+            plan.overrides[(override.gate_id, override.direction)].append(override)
+        policies = {p.gate_id: p for p in GateQueuePolicy.objects.filter(gate_id__in=ids)}
+        plan.shares = {gate_id: green_share_percent(policies.get(gate_id)) for gate_id in ids}
+        return plan
+
+    def is_open(self, gate_id: int, hour_start: dt.datetime) -> bool:
+        local = timezone.localtime(hour_start)
+        clock = local.time()
+        for hours in self.hours.get(gate_id, ()):
+            if hours.weekday != local.weekday():
+                continue
+            if hours.opens <= clock and (hours.closes == dt.time(0, 0) or clock < hours.closes):
+                return True
+        return False
+
+    def capacity(self, gate_id: int, flow: str, hour_start: dt.datetime) -> int:
+        if any(starts <= hour_start < ends for starts, ends in self.closures.get(gate_id, ())):
+            return 0
+        covering = [o for o in self.overrides.get((gate_id, flow), ()) if o.starts_at <= hour_start < o.ends_at]
+        if covering:
+            return covering[-1].trucks_per_hour
+        if not self.is_open(gate_id, hour_start):
+            return 0
+        return self.lanes.get((gate_id, flow), 0)
+
+    def reserved(self, gate_id: int, capacity: int) -> int:
+        return capacity * self.shares.get(gate_id, 0) // 100
+
+
+def slot_defaults(plan: CapacityPlan, gate_id: int, flow: str, hour_start: dt.datetime,
+                  now: dt.datetime) -> dict[str, object]:
+    capacity = plan.capacity(gate_id, flow, hour_start)
+    released = now >= hour_start - conf.green_release_lead()
+    return {"capacity": capacity, "day": timezone.localtime(hour_start).date(),
+            "reserved": 0 if released else plan.reserved(gate_id, capacity),
+            "green_released_at": now if released else None}
+
+
+def ensure_slot(gate: Gate, flow: str, hour_start: dt.datetime, now: dt.datetime | None = None) -> HourSlot:
+    """The hour's row, created with its capacity on first use; the unique constraint settles a race."""
+    now = now or timezone.now()
+    existing = HourSlot.objects.filter(gate=gate, direction=flow, hour_start=hour_start).first()
+    if existing is not None:
+        return existing
+    plan = CapacityPlan.load([gate.pk], hour_start, hour_start + HOUR)
+    slot, _ = HourSlot.objects.get_or_create(gate=gate, direction=flow, hour_start=hour_start,
+                                             defaults=slot_defaults(plan, gate.pk, flow, hour_start, now))
+    return slot
+
+
+def refresh_future_slots(now: dt.datetime | None = None, gate_ids: Iterable[int] | None = None) -> int:
+    """Bring existing future hours in line with today's lanes, hours, closures and overrides.
+
+    Capacity never drops below the places already booked (a booking is a promise); the green
+    reserve follows the new capacity until it is released.
+    """
+    now = now or timezone.now()
+    slots = HourSlot.objects.filter(hour_start__gte=local_hour_start(now))
+    if gate_ids is not None:
+        slots = slots.filter(gate_id__in=list(gate_ids))
+    rows = list(slots.values_list("pk", "gate_id", "direction", "hour_start", "capacity", "reserved",
+                                  "green_released_at"))
+    if not rows:
+        return 0
+    plan = CapacityPlan.load({r[1] for r in rows}, min(r[3] for r in rows), max(r[3] for r in rows) + HOUR)
+    changed = 0
+    for pk, gate_id, flow, hour_start, capacity, reserved, released_at in rows:
+        new_capacity = plan.capacity(gate_id, flow, hour_start)
+        new_reserved = 0 if released_at else plan.reserved(gate_id, new_capacity)
+        if new_capacity == capacity and new_reserved == reserved:
+            continue
+        changed += HourSlot.objects.filter(pk=pk).update(capacity=Greatest(new_capacity, "booked"),
+                                                         reserved=new_reserved)
+    return changed
+
+
+def override_query(gate: Gate, flow: str, start: dt.datetime, end: dt.datetime) -> Q:
+    return Q(gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end)

@@ -1,0 +1,41 @@
+"""Seed the green-lane headings, and index checkpoint confirmations by time for the live board.
+
+The index is on crossings' table but serves only the board's "cleared in the last hour" count,
+so it lives here, in plain SQL that SQLite and PostgreSQL both accept.
+"""
+
+from django.db import migrations
+
+PERISHABLES = [
+    ("01", "Động vật sống", "活动物", "Live animals"),
+    ("03", "Cá và thủy sản", "鱼及水产品", "Fish and seafood"),
+    ("07", "Rau tươi", "新鲜蔬菜", "Fresh vegetables"),
+    ("08", "Quả tươi", "新鲜水果", "Fresh fruit and nuts"),
+]
+
+
+def seed(apps, schema_editor):
+    PerishableHeading = apps.get_model("queueing", "PerishableHeading")
+    for prefix, vi, zh, en in PERISHABLES:
+        PerishableHeading.objects.get_or_create(hs_prefix=prefix, defaults={"name_vi": vi, "name_zh": zh,
+                                                                           "name_en": en})
+
+
+def unseed(apps, schema_editor):
+    apps.get_model("queueing", "PerishableHeading").objects.filter(hs_prefix__in=[p[0] for p in PERISHABLES]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("queueing", "0001_initial"),
+        ("crossings", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.RunPython(seed, unseed),
+        migrations.RunSQL(
+            "CREATE INDEX IF NOT EXISTS queueing_checkpoint_name_confirmed "
+            "ON crossings_checkpoint (name, confirmed_at)",
+            "DROP INDEX IF EXISTS queueing_checkpoint_name_confirmed",
+        ),
+    ]

@@ -1,0 +1,483 @@
+"""Booking, moving and cancelling an arrival hour, swapping the truck, capacity overrides.
+
+A place is taken with one conditional UPDATE:
+    UPDATE hour_slot SET booked = booked + 1 WHERE id = … AND booked < capacity
+        [AND booked + reserved < capacity + green_booked   -- trucks outside the green lane]
+PostgreSQL re-evaluates the WHERE clause on the latest row version when two transactions race
+for the row, and SQLite's IMMEDIATE transactions run writers one at a time, so an hour is never
+over-booked; a CHECK constraint (booked ≤ capacity) backs this up. Each action is one
+transaction: lock the enterprise row (anti-hoarding count) and the trip row, take or give
+back places, change the booking, set the workflow's `slot_booked` step, write the audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.expressions import Combinable
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import Actor, is_board
+from crossings import audit
+from crossings import workflow as wf
+from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
+from crossings.services import get_trip
+from crossings.slot_step import confirm_slot_booked, reopen_slot_booked
+from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ServiceError, ValidationFailed
+from cuakhau.lib.plates import plate_country
+from declarations.models import Item, RegistrationStatus
+from enterprises.models import Driver, Enterprise, Vehicle
+from gates.models import Direction, Gate
+from queueing import conf
+from queueing.capacity import HOUR, CapacityPlan, ensure_slot, hours_between, local_hour_start
+from queueing.models import FLOWS, Booking, BookingStatus, CapacityOverride, HourSlot, PerishableHeading, flow_of
+
+
+class RateLimited(ServiceError):
+    status = 429
+    default_code = "rate_limited"
+
+
+@dataclass(frozen=True)
+class FreeHour:
+    hour_start: dt.datetime
+    capacity: int
+    booked: int
+    free: int  # for a truck in the green lane
+    free_general: int  # for any other truck
+
+
+class SlotFull(Conflict):
+    """The asked hour has no place for this truck; `next_free` lists the next hours that do."""
+
+    default_code = "slot_full"
+
+    def __init__(self, message: Message, code: str | None = None, next_free: list[FreeHour] | None = None) -> None:
+        super().__init__(message, code)
+        self.next_free = next_free or []
+
+
+UNKNOWN_GATE = _("Unknown gate.")
+
+
+def check_flow(direction: str) -> str:
+    """Any registration direction is accepted and mapped to its lane direction (import or export)."""
+    if direction not in Direction.values:
+        choices = ", ".join(Direction.values)
+        raise ValidationFailed({"direction": [_("Choose one of: %(values)s.") % {"values": choices}]})
+    return flow_of(direction)
+
+
+# --- the green lane ---------------------------------------------------------------------------
+
+def perishable_prefixes() -> list[str]:
+    return list(PerishableHeading.objects.values_list("hs_prefix", flat=True))
+
+
+def perishable_q(prefixes: list[str], field_name: str = "hs_code") -> Q:
+    query = Q(pk__in=[])
+    for prefix in prefixes:
+        query |= Q(**{f"{field_name}__startswith": prefix})
+    return query
+
+
+def green_expression(registration_ref: str = "registration") -> Combinable:
+    """SQL: does the trip's registration carry perishable goods? (For annotating trips.)"""
+    prefixes = perishable_prefixes()
+    if not prefixes:
+        return Value(False)
+    return Exists(Item.objects.filter(perishable_q(prefixes), consignment__registration=OuterRef(registration_ref)))
+
+
+def is_green(registration_id: int) -> bool:
+    """The green lane follows from the declared goods; the declarant never chooses it."""
+    prefixes = perishable_prefixes()
+    return bool(prefixes) and Item.objects.filter(perishable_q(prefixes),
+                                                  consignment__registration_id=registration_id).exists()
+
+
+# --- free hours -------------------------------------------------------------------------------
+
+def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, now: dt.datetime | None = None,
+               only_free: bool = True, green: bool | None = None, limit: int | None = None) -> list[FreeHour]:
+    """Hours from `start` (floored) over `hours` hours with their places; bookable hours only."""
+    now = now or timezone.now()
+    start = max(local_hour_start(start), local_hour_start(now))
+    end = start + dt.timedelta(hours=hours)
+    plan = CapacityPlan.load([gate.pk], start, end)
+    rows = {slot.hour_start: slot for slot in HourSlot.objects.filter(gate=gate, direction=flow,
+                                                                       hour_start__gte=start, hour_start__lt=end)}
+    release_from = now + conf.green_release_lead()
+    found: list[FreeHour] = []
+    for hour in hours_between(start, end):
+        slot = rows.get(hour)
+        if slot is None:
+            capacity = plan.capacity(gate.pk, flow, hour)
+            reserved = 0 if hour <= release_from else plan.reserved(gate.pk, capacity)
+            slot = HourSlot(capacity=capacity, booked=0, reserved=reserved, green_booked=0)
+        entry = FreeHour(hour, slot.capacity, slot.booked, slot.free, slot.free_general)
+        wanted = entry.free if green else entry.free_general if green is False else max(entry.free,
+                                                                                          entry.free_general)
+        if only_free and wanted <= 0:
+            continue
+        found.append(entry)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def next_free_hours(gate: Gate, flow: str, after: dt.datetime, green: bool, now: dt.datetime | None = None
+                    ) -> list[FreeHour]:
+    days = int(conf.get("QUEUEING_MAX_DAYS_AHEAD"))
+    return free_hours(gate, flow, after, hours=days * 24, now=now, green=green,
+                      limit=int(conf.get("QUEUEING_NEXT_FREE_COUNT")))
+
+
+# --- guards -----------------------------------------------------------------------------------
+
+def check_rate(actor: Actor, now: float | None = None) -> None:
+    """A sliding-window counter per enterprise in Django's cache (approximate, cheap, shared by workers
+    when the cache is shared): this window's count plus the previous window's, weighted by overlap."""
+    if actor.enterprise is None:
+        return
+    limit = int(conf.get("QUEUEING_RATE_LIMIT_REQUESTS"))
+    window = int(conf.get("QUEUEING_RATE_LIMIT_WINDOW_SECONDS"))
+    now = time.time() if now is None else now
+    current = int(now // window)
+    key = f"queueing:rate:{actor.enterprise.pk}:{{}}"
+    previous_count = cache.get(key.format(current - 1), 0)
+    elapsed = (now % window) / window
+    cache.add(key.format(current), 0, timeout=2 * window)
+    try:
+        count = cache.incr(key.format(current))
+    except ValueError:  # evicted between add and incr
+        cache.set(key.format(current), 1, timeout=2 * window)
+        count = 1
+    if count + previous_count * (1 - elapsed) > limit:
+        raise RateLimited(_("Too many booking requests from your enterprise; wait a minute and try again."))
+
+
+def own_trip(actor: Actor, trip_id: int) -> Trip:
+    trip = get_trip(actor, trip_id)
+    if actor.enterprise is None or trip.registration.declarant_id != actor.enterprise.pk:
+        raise Forbidden(_("Only the declaring enterprise books, moves or cancels the arrival hour of its truck."))
+    return trip
+
+
+def check_hour(hour_start: dt.datetime, now: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(hour_start):
+        hour_start = timezone.make_aware(hour_start, timezone.get_default_timezone())
+    local = timezone.localtime(hour_start)
+    if (local.minute, local.second, local.microsecond) != (0, 0, 0):
+        raise ValidationFailed({"hour_start": [_("Choose the start of an hour, such as 2026-11-24T08:00.")]})
+    if local + HOUR <= now:
+        raise ValidationFailed({"hour_start": [_("This hour is already over.")]})
+    days = int(conf.get("QUEUEING_MAX_DAYS_AHEAD"))
+    if local > now + dt.timedelta(days=days):
+        raise ValidationFailed({"hour_start": [_("Book at most %(days)d days ahead.") % {"days": days}]})
+    return local
+
+
+def _lock_trip(trip: Trip) -> None:
+    Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
+    trip.refresh_from_db(fields=["outcome", "stage", "is_open", "version", "vehicle", "driver"])
+
+
+def has_entered_gate(trip_id: int) -> bool:
+    return Checkpoint.objects.filter(trip_id=trip_id, name__in=wf.GATE_ENTRY_STEPS,
+                                     state=CheckpointState.CONFIRMED).exists()
+
+
+def _check_not_entered(trip: Trip) -> None:
+    if has_entered_gate(trip.pk):
+        raise Conflict(_("The truck has already entered the gate."), "already_entered")
+
+
+def no_show_rate(enterprise: Enterprise, now: dt.datetime) -> tuple[float, int]:
+    """(share of no-shows, bookings counted) over the recent window's finished hours."""
+    since = now - dt.timedelta(days=int(conf.get("QUEUEING_NO_SHOW_WINDOW_DAYS")))
+    counts = Booking.objects.filter(enterprise=enterprise, slot__hour_start__gte=since,
+                                    slot__hour_start__lt=now - HOUR,
+                                    status__in=[BookingStatus.BOOKED, BookingStatus.NO_SHOW]).aggregate(
+        total=Count("pk"), no_show=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)))
+    total = counts["total"] or 0
+    return ((counts["no_show"] or 0) / total if total else 0.0), total
+
+
+def booking_cap(enterprise: Enterprise, slot: HourSlot, now: dt.datetime) -> int:
+    """Open bookings allowed for the slot's day: lower for a peak hour if the firm often does not show up."""
+    cap = int(conf.get("QUEUEING_MAX_OPEN_BOOKINGS_PER_DAY"))
+    if timezone.localtime(slot.hour_start).hour in tuple(conf.get("QUEUEING_PEAK_HOURS")):
+        rate, counted = no_show_rate(enterprise, now)
+        if counted >= int(conf.get("QUEUEING_NO_SHOW_MIN_BOOKINGS")) and rate >= float(
+                conf.get("QUEUEING_HIGH_NO_SHOW_RATE")):
+            cap = min(cap, int(conf.get("QUEUEING_PEAK_CAP_FOR_HIGH_NO_SHOW")))
+    return cap
+
+
+def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, exclude: int | None = None) -> None:
+    """Runs with the enterprise row locked, so concurrent bookings of one firm count one another."""
+    open_bookings = Booking.objects.filter(enterprise=enterprise, status=BookingStatus.BOOKED, slot__day=slot.day,
+                                           trip__stage__in=[Stage.DECLARED, Stage.REGISTERED])
+    if exclude is not None:
+        open_bookings = open_bookings.exclude(pk=exclude)
+    cap = booking_cap(enterprise, slot, now)
+    if open_bookings.count() >= cap:
+        raise Conflict(_("Your enterprise already holds %(n)d open bookings for that day, the most allowed.")
+                       % {"n": cap}, "booking_cap")
+
+
+# --- taking and giving back places -------------------------------------------------------------
+
+def take_place(slot_id: int, green: bool) -> bool:
+    """One conditional UPDATE; True if a place was taken."""
+    condition = Q(pk=slot_id, booked__lt=F("capacity"))
+    if not green:
+        condition &= Q(booked__lt=F("capacity") + F("green_booked") - F("reserved"))
+    return bool(HourSlot.objects.filter(condition).update(booked=F("booked") + 1,
+                                                         green_booked=F("green_booked") + int(green)))
+
+
+def give_back_place(slot_id: int, green: bool) -> None:
+    condition = Q(pk=slot_id, booked__gt=0)
+    if green:
+        condition &= Q(green_booked__gt=0)
+    HourSlot.objects.filter(condition).update(booked=F("booked") - 1, green_booked=F("green_booked") - int(green))
+
+
+def _full(slot: HourSlot) -> SlotFull:
+    """Raised inside the transaction; the next free hours are added after it has rolled back."""
+    if slot.capacity == 0:
+        return SlotFull(_("The gate takes no trucks in that hour (closed, or no entry lane)."), "slot_closed")
+    return SlotFull(_("That hour is full."), "slot_full")
+
+
+def _offer_next_free(full: SlotFull, slot: HourSlot, green: bool, now: dt.datetime) -> SlotFull:
+    full.next_free = next_free_hours(slot.gate, slot.direction, slot.hour_start + HOUR, green, now)
+    return full
+
+
+def active_booking(trip_id: int) -> Booking | None:
+    return (Booking.objects.select_related("slot__gate").filter(trip_id=trip_id, status=BookingStatus.BOOKED)
+            .first())
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+def _slot_data(slot: HourSlot) -> dict[str, object]:
+    return {"gate": slot.gate.code, "direction": slot.direction,
+            "hour_start": timezone.localtime(slot.hour_start).isoformat()}
+
+
+def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.datetime | None = None) -> Booking:
+    """Book an arrival hour for a confirmed trip (also after a no-show: the same trip reopens)."""
+    now = now or timezone.now()
+    trip = own_trip(actor, trip_id)
+    hour = check_hour(hour_start, now)
+    registration = trip.registration
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise Conflict(_("Book an arrival hour once the registration is confirmed."), "registration_not_confirmed")
+    green = is_green(registration.pk)
+    slot = ensure_slot(registration.gate, flow_of(registration.direction), hour, now)
+    slot.gate = registration.gate
+    enterprise = actor.enterprise
+    assert enterprise is not None
+    try:
+        with transaction.atomic():
+            Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+            _lock_trip(trip)
+            if trip.outcome not in (Outcome.ACTIVE, Outcome.NO_SHOW):
+                raise Conflict(_("This trip is closed."), "trip_closed")
+            _check_not_entered(trip)
+            if Booking.objects.filter(trip=trip, status=BookingStatus.BOOKED).exists():
+                raise Conflict(_("This truck already has an arrival hour; move it instead."), "already_booked")
+            _check_hoarding(enterprise, slot, now)
+            reopened = trip.outcome == Outcome.NO_SHOW
+            if reopened:
+                # Rebooking after a no-show reopens the same trip: its vehicle, driver, goods, fee and
+                # ticket stay as they were.
+                Trip.objects.filter(pk=trip.pk, outcome=Outcome.NO_SHOW).update(
+                    outcome=Outcome.ACTIVE, is_open=True, version=F("version") + 1, updated_at=now)
+                audit.record(actor, "trip.reopened", registration_number=registration.number, trip_id=trip.pk)
+            if not take_place(slot.pk, green):
+                raise _full(slot)
+            booking = Booking.objects.create(trip=trip, enterprise=enterprise, slot=slot, green=green,
+                                             created_at=now, updated_at=now)
+            confirm_slot_booked(actor, trip)
+            audit.record(actor, "booking.created", registration_number=registration.number, trip_id=trip.pk,
+                         data={**_slot_data(slot), "green": green, "booking": booking.pk})
+    except SlotFull as full:
+        raise _offer_next_free(full, slot, green, now) from None
+    except IntegrityError as error:
+        if "one_open_trip_per_vehicle" in str(error) or "crossings_trip.vehicle_id" in str(error):
+            raise Conflict(_("This truck is already on another open trip."), "truck_busy") from error
+        raise Conflict(_("This truck already has an arrival hour; move it instead."), "already_booked") from error
+    booking.slot = slot
+    return booking
+
+
+def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *,
+            now: dt.datetime | None = None) -> Booking:
+    """One atomic step: the new hour taken and the old one freed, or nothing changes."""
+    now = now or timezone.now()
+    trip = own_trip(actor, trip_id)
+    hour = check_hour(hour_start, now)
+    booking = active_booking(trip.pk)
+    if booking is None:
+        raise NotFound(_("This truck has no arrival hour booked."), "no_booking")
+    registration = trip.registration
+    new_slot = ensure_slot(registration.gate, booking.slot.direction, hour, now)
+    new_slot.gate = registration.gate
+    if new_slot.pk == booking.slot_id:
+        raise ValidationFailed({"hour_start": [_("This is already the booked hour.")]})
+    old_slot = booking.slot
+    enterprise = actor.enterprise
+    assert enterprise is not None
+    try:
+        with transaction.atomic():
+            Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+            _lock_trip(trip)
+            _check_not_entered(trip)
+            if new_slot.day != old_slot.day:
+                _check_hoarding(enterprise, new_slot, now, exclude=booking.pk)
+            moved = Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED, version=version).update(
+                slot=new_slot, version=F("version") + 1, updated_at=now)
+            if not moved:
+                raise Conflict(_("The booking was changed meanwhile; reload it and try again."), "stale_version")
+            if not take_place(new_slot.pk, booking.green):
+                raise _full(new_slot)  # rolls back the move: the old hour stays booked
+            give_back_place(old_slot.pk, booking.green)
+            audit.record(actor, "booking.moved", registration_number=registration.number, trip_id=trip.pk,
+                         data={"from": _slot_data(old_slot), "to": _slot_data(new_slot), "booking": booking.pk})
+    except SlotFull as full:
+        raise _offer_next_free(full, new_slot, booking.green, now) from None
+    booking.refresh_from_db()
+    return booking
+
+
+def do_cancel_booking(actor: Actor, trip_id: int, *, now: dt.datetime | None = None) -> Booking:
+    """Give the place back at once; the trip needs a new hour before it may enter the gate."""
+    now = now or timezone.now()
+    trip = own_trip(actor, trip_id)
+    with transaction.atomic():
+        _lock_trip(trip)
+        _check_not_entered(trip)
+        booking = active_booking(trip.pk)
+        if booking is None:
+            raise NotFound(_("This truck has no arrival hour booked."), "no_booking")
+        if not Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(
+                status=BookingStatus.CANCELLED, version=F("version") + 1, updated_at=now):
+            raise Conflict(_("The booking was changed meanwhile; reload it and try again."), "stale_version")
+        give_back_place(booking.slot_id, booking.green)
+        reopen_slot_booked(actor, trip)
+        audit.record(actor, "booking.cancelled", registration_number=trip.registration.number, trip_id=trip.pk,
+                     data={**_slot_data(booking.slot), "booking": booking.pk})
+    booking.refresh_from_db()
+    return booking
+
+
+def do_swap_truck(actor: Actor, trip_id: int, *, plate: str, driver_name: str, driver_identity_document: str,
+                  driver_phone: str, now: dt.datetime | None = None) -> Trip:
+    """Put another truck and driver of the same enterprise on the trip, until its hour starts.
+
+    The trip (and with it the booking, the goods and the fee payer) stays with the declaring
+    enterprise: nothing here moves a booking to another enterprise.
+    """
+    now = now or timezone.now()
+    trip = own_trip(actor, trip_id)
+    enterprise = actor.enterprise
+    assert enterprise is not None
+    try:
+        with transaction.atomic():
+            _lock_trip(trip)
+            if trip.outcome != Outcome.ACTIVE:
+                raise Conflict(_("This trip is closed."), "trip_closed")
+            _check_not_entered(trip)
+            booking = active_booking(trip.pk)
+            if booking is not None and now >= booking.slot.hour_start:
+                raise Conflict(_("The booked hour has started; the truck can no longer be swapped."), "hour_started")
+            old_plate = trip.vehicle.plate
+            vehicle, _created = Vehicle.objects.get_or_create(
+                plate=plate, defaults={"country": plate_country(plate), "load_class": trip.load_class,
+                                       "owner": enterprise})
+            driver, _created = Driver.objects.update_or_create(
+                enterprise=enterprise, identity_document=driver_identity_document,
+                defaults={"name": driver_name, "phone": driver_phone})
+            Trip.objects.filter(pk=trip.pk).update(vehicle=vehicle, driver=driver, version=F("version") + 1,
+                                                   updated_at=now)
+            audit.record(actor, "trip.truck_swapped", registration_number=trip.registration.number,
+                         trip_id=trip.pk, data={"from_plate": old_plate, "to_plate": plate, "driver": driver.pk})
+    except IntegrityError as error:
+        raise Conflict(_("This truck is already on another open trip."), "truck_busy") from error
+    trip.refresh_from_db()
+    return trip
+
+
+# --- capacity overrides -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OverrideResult:
+    override: CapacityOverride
+    hours_updated: int = 0
+    kept_for_bookings: list[dt.datetime] = field(default_factory=list)
+
+
+def do_override_capacity(actor: Actor, gate_code: str, direction: str, starts_at: dt.datetime,
+                         ends_at: dt.datetime, trucks_per_hour: int, reason: str) -> OverrideResult:
+    """A supervisor sets the capacity of every hour starting in [starts_at, ends_at)."""
+    from queueing.capacity import refresh_future_slots
+
+    gate = Gate.objects.filter(code=gate_code).first()
+    if gate is None:
+        raise NotFound(UNKNOWN_GATE)
+    if not is_board(actor) or not actor.acts_at_gate(gate.pk, gate.province_id):
+        raise Forbidden(_("Only the management board of this gate sets its capacity."))
+    errors: dict[str, list[Message]] = {}
+    if direction not in FLOWS:
+        errors["direction"] = [_("Choose import or export.")]
+    if ends_at <= starts_at:
+        errors["ends_at"] = [_("The end must be after the start.")]
+    if not reason.strip():
+        errors["reason"] = [_("Give the reason for the change.")]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        override = CapacityOverride.objects.create(gate=gate, direction=direction, starts_at=starts_at,
+                                                   ends_at=ends_at, trucks_per_hour=trucks_per_hour,
+                                                   reason=reason.strip(), created_by=actor.user)
+        updated = refresh_future_slots(gate_ids=[gate.pk])
+        kept = list(HourSlot.objects.filter(gate=gate, direction=direction, hour_start__gte=starts_at,
+                                            hour_start__lt=ends_at, capacity__gt=trucks_per_hour)
+                    .values_list("hour_start", flat=True))
+        audit.record(actor, "capacity.overridden", data={
+            "gate": gate.code, "direction": direction, "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(), "trucks_per_hour": trucks_per_hour, "reason": reason.strip()})
+    return OverrideResult(override, updated, kept)
+
+
+# --- what the driver and the officer see ------------------------------------------------------
+
+def arrival_window(booking: Booking) -> tuple[dt.datetime, dt.datetime]:
+    """From the start of the booked hour to its end plus the grace period (may cross midnight)."""
+    start = booking.slot.hour_start
+    return start, start + HOUR + conf.grace()
+
+
+def arrival_status(booking: Booking | None, at: dt.datetime) -> str:
+    """"on_time", "late" (within the grace period), "early", "expired", or "no_booking"."""
+    if booking is None:
+        return "no_booking"
+    start, deadline = arrival_window(booking)
+    if at < start:
+        return "early"
+    if at < start + HOUR:
+        return "on_time"
+    if at < deadline:
+        return "late"
+    return "expired"

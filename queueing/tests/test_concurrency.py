@@ -1,0 +1,90 @@
+"""Places under concurrency: real threads, real transactions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from crossings.models import Checkpoint
+from cuakhau.errors import ServiceError
+from queueing import services
+from queueing.capacity import ensure_slot
+from queueing.models import Booking, BookingStatus, HourSlot
+from queueing.tests.conftest import local
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_at_once(calls: list[Callable[[], object]]) -> Counter[str]:
+    """Start every call at the same moment (a barrier), each in its own thread and connection."""
+    barrier = threading.Barrier(len(calls))
+    results: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def worker(call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            call()
+            outcome = "ok"
+        except ServiceError as error:
+            outcome = error.code
+        except Exception as error:  # noqa: BLE001 - reported in the counter, asserted by the test
+            outcome = f"crash:{type(error).__name__}:{error}"
+        finally:
+            connection.close()
+        with lock:
+            results[outcome] += 1
+
+    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_fifty_concurrent_bookings_for_the_last_five_places(slot_gate, personas, confirmed_trips):
+    trips = confirmed_trips(50)
+    hour = local(1, 9)
+    slot = ensure_slot(slot_gate, "import", hour)
+    HourSlot.objects.filter(pk=slot.pk).update(booked=slot.capacity - 5, reserved=0)
+    actor = personas.actor("firm1")
+
+    results = run_at_once([lambda trip_id=trip.pk: services.do_book(actor, trip_id, hour) for trip in trips])
+
+    assert results == Counter({"ok": 5, "slot_full": 45}), results
+    slot.refresh_from_db()
+    assert slot.booked == slot.capacity
+    assert Booking.objects.filter(slot=slot, status=BookingStatus.BOOKED).count() == 5
+    assert Checkpoint.objects.filter(name="slot_booked", state="confirmed").count() == 5
+
+
+def test_concurrent_moves_into_one_last_place(slot_gate, personas, confirmed_trips):
+    trips = confirmed_trips(10)
+    actor = personas.actor("firm1")
+    for trip in trips:
+        services.do_book(actor, trip.pk, local(1, 9))
+    target = ensure_slot(slot_gate, "import", local(1, 15))
+    HourSlot.objects.filter(pk=target.pk).update(booked=target.capacity - 1, reserved=0)
+
+    results = run_at_once([lambda trip_id=trip.pk: services.do_move(actor, trip_id, local(1, 15), 1)
+                           for trip in trips])
+
+    assert results == Counter({"ok": 1, "slot_full": 9}), results
+    assert HourSlot.objects.get(pk=target.pk).booked == target.capacity
+    # The nine that lost keep their old hour; the winner's old place was given back.
+    assert HourSlot.objects.get(hour_start=local(1, 9)).booked == 9
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == 10
+
+
+def test_the_same_trip_booked_twice_at_once_holds_one_place(slot_gate, personas, confirmed_trips):
+    trip = confirmed_trips(1)[0]
+    actor = personas.actor("firm1")
+    results = run_at_once([lambda: services.do_book(actor, trip.pk, local(1, 9)),
+                           lambda: services.do_book(actor, trip.pk, local(1, 10))])
+    assert results == Counter({"ok": 1, "already_booked": 1}), results
+    assert sum(HourSlot.objects.values_list("booked", flat=True)) == 1
