@@ -25,11 +25,16 @@ ERROR_TITLES = {
 }
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether HTMX asked for a fragment (django-htmx's middleware sets request.htmx)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def error_response(request: HttpRequest, error: ServiceError) -> HttpResponse:
     """A service error in the user's language: a full page, or an inline fragment for HTMX."""
     context = {"error": error, "title": ERROR_TITLES.get(error.status, _("Error")),
                "field_errors": getattr(error, "errors", {})}
-    template = "web/partials/error.html" if getattr(request, "htmx", False) else "web/error.html"
+    template = "web/partials/error.html" if is_htmx(request) else "web/error.html"
     return render(request, template, context, status=error.status)
 
 

@@ -41,7 +41,7 @@ from declarations.services import (
 from gates.models import Direction, Gate
 from web import forms as web_forms
 from web import queries
-from web.helpers import enterprise_only, error_response, in_languages, nest, officer_only, with_actor
+from web.helpers import enterprise_only, error_response, in_languages, is_htmx, nest, officer_only, with_actor
 
 # --- home, sign-in and language ---------------------------------------------------------------
 
@@ -154,6 +154,7 @@ def form_row(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
     if not number.isdigit():
         number = str(int(timezone.now().timestamp() * 1000))
     context = {**web_forms.choices(), "errors": {}}
+    row: dict[str, Any]
     if kind == "vehicle":
         row = {"prefix": f"vehicles.{number}", "v": web_forms.blank_vehicle()}
         return render(request, "web/partials/vehicle.html", {**context, "row": row})
@@ -243,13 +244,13 @@ def registration_decide(request: HttpRequest, actor: Actor, registration_id: int
             registration = do_reject_registration(actor, registration_id, reason, version)
             done = _("Registration %(number)s rejected.")
     except ServiceError as error:
-        if not request.htmx or isinstance(error, NotFound):
+        if not is_htmx(request) or isinstance(error, NotFound):
             raise
         registration = get_registration(actor, registration_id)
         return render(request, "web/partials/registration_decision.html",
                       {"registration": registration, "error": error}, status=error.status)
     message = done % {"number": registration.number}
-    if request.htmx:
+    if is_htmx(request):
         return render(request, "web/partials/registration_decision.html",
                       {"registration": registration, "message": message})
     messages.success(request, message)
@@ -293,7 +294,7 @@ def console(request: HttpRequest, actor: Actor) -> HttpResponse:
     query = request.GET.get("q", "")
     search = queries.search_trips(actor, query)
     context = {"actor": actor, "search": search, "trucks": [queries.truck_view(actor, t) for t in search.trips]}
-    if request.htmx:
+    if is_htmx(request):
         return render(request, "web/partials/console_results.html", context)
     context.update(waiting=queries.waiting_for(actor), board=is_board(actor),
                    agency=actor.agency, submitted=_submitted(actor))
@@ -339,12 +340,15 @@ def console_confirm(request: HttpRequest, actor: Actor, trip_id: int, step: str)
         status = error.status
     trip = get_trip(actor, trip_id)
     context["t"] = queries.truck_view(actor, trip)
-    if not request.htmx:
+    if not is_htmx(request):
         if "error" in context:
             return error_response(request, context["error"])
         messages.success(request, context["message"])
         return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
-    return render(request, "web/partials/console_truck.html", context, status=status)
+    response = render(request, "web/partials/console_truck.html", context, status=status)
+    if status == 200:
+        response["HX-Trigger"] = "truckConfirmed"  # the waiting list refreshes at once
+    return response
 
 
 # --- audit trail ------------------------------------------------------------------------------
@@ -371,7 +375,7 @@ def _board_only(actor: Actor) -> None:
 def board(request: HttpRequest, actor: Actor) -> HttpResponse:
     _board_only(actor)
     rows = queries.province_overview(queries.gates_for_board(actor))
-    template = "web/partials/board_rows.html" if request.htmx else "web/board/overview.html"
+    template = "web/partials/board_rows.html" if is_htmx(request) else "web/board/overview.html"
     return render(request, template, {"rows": rows, "now": timezone.now(), "actor": actor})
 
 

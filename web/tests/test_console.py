@@ -46,6 +46,7 @@ def test_confirm_with_one_htmx_post_returns_the_updated_fragment(login, declared
     fragment = response.content.decode()
     assert "<html" not in fragment, "a fragment, not a page"
     assert f'id="truck-{trip.pk}"' in fragment
+    assert response["HX-Trigger"] == "truckConfirmed"
     assert "đã xác nhận" in fragment.lower() or "confirmed" in fragment.lower()
     assert url not in fragment, "the confirmed step is no longer offered"
     assert state(trip.pk, "gate_entry_customs") == CheckpointState.CONFIRMED

@@ -52,3 +52,19 @@ def test_form_errors_are_in_the_users_language(login):
     body = response.content.decode()
     assert "Biển số" in body
     assert "Not a valid Vietnamese or Chinese licence plate." not in body
+
+
+def test_the_web_catalogue_holds_every_string_of_the_web_pages():
+    """Fails when a string is added to a web template or module without re-running makemessages."""
+    from tests.test_translations import python_msgids, template_msgids
+
+    root = Path(__file__).resolve().parents[2]
+    found: set[tuple[str, str]] = set()
+    for path in (root / "web").rglob("*.py"):
+        if "tests" not in path.parts:
+            found |= python_msgids(path.read_text(encoding="utf-8"))
+    for path in (root / "templates" / "web").rglob("*.html"):
+        found |= template_msgids(path.read_text(encoding="utf-8"))
+    for language in ("vi", "zh_Hans"):
+        known = {(entry.msgctxt or "", entry.msgid) for entry in catalogue(language) if entry.translated()}
+        assert not sorted(found - known), language
