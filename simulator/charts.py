@@ -123,11 +123,10 @@ def bar_chart(
     *,
     title: str,
     y_label: str,
-    reference: float | None = None,
-    reference_label: str = "",
+    references: Sequence[tuple[float, str]] = (),
 ) -> str:
-    """Grouped bars, one group per label; an optional dashed reference line (a target)."""
-    peak = max([v for s in series for v in s.values] + [reference or 0.0])
+    """Grouped bars, one group per label; dashed reference lines (targets) across."""
+    peak = max([v for s in series for v in s.values] + [ref for ref, _label in references])
     y_max = _nice_max(peak * 1.05)
     pw, ph = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     groups = max(len(labels), 1)
@@ -160,13 +159,13 @@ def bar_chart(
             )
         cx = LEFT + g * gw + gw / 2
         out.append(f'<text x="{cx:.1f}" y="{TOP + ph + 16}" text-anchor="middle">{escape(label)}</text>')
-    if reference is not None:
-        y = py(reference)
+    for ref, ref_label in references:
+        y = py(ref)
         out.append(
             f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c00" stroke-dasharray="6 3"/>'
         )
         out.append(
-            f'<text x="{LEFT + pw - 4}" y="{y - 4:.1f}" text-anchor="end" fill="#c00">{escape(reference_label)}</text>'
+            f'<text x="{LEFT + pw - 4}" y="{y - 4:.1f}" text-anchor="end" fill="#c00">{escape(ref_label)}</text>'
         )
     for k, s in enumerate(series):
         lx = LEFT + 8 + k * 200

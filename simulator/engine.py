@@ -68,6 +68,7 @@ class RunResult:
     stage_open_s: list[float]  # server-seconds available within the horizon
     yard_wait_s: tuple[float, float]  # (import, export) waiting outside for a place
     events: int
+    mean_heap: float  # events pending, sampled: what a bare heap loop must match
     elapsed_s: float
 
 
@@ -276,6 +277,7 @@ def simulate(
     heap: list[int] = [(arr_list[0] << 32) | (0 << 5)] if n else []
     push, pop, replace_top = heapq.heappush, heapq.heappop, heapq.heapreplace
     events = 0
+    heap_sizes: list[int] = []
     report_every = max(n // 200, 1)
 
     while heap:
@@ -289,8 +291,10 @@ def simulate(
             nxt = truck + 1
             if nxt < n:
                 push(heap, (arr_list[nxt] << 32) | (nxt << 5))
-            if progress is not None and truck % report_every == 0:
-                progress(truck / n)
+            if truck % report_every == 0:
+                heap_sizes.append(len(heap))
+                if progress is not None:
+                    progress(truck / n)
         steps, stream_ids, pool, green = table[route_list[truck]]
         while True:
             st = steps[step]
@@ -394,5 +398,6 @@ def simulate(
         stage_open_s=open_s,
         yard_wait_s=(yard_wait[0] / MS_PER_S, yard_wait[1] / MS_PER_S),
         events=events,
+        mean_heap=sum(heap_sizes) / max(len(heap_sizes), 1),
         elapsed_s=time.perf_counter() - t0,
     )

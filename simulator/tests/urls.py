@@ -14,6 +14,6 @@ def _mounted(patterns: Sequence[URLPattern | URLResolver]) -> bool:
     return False
 
 
-urlpatterns = list(project)
+urlpatterns = [p for p in project if isinstance(p, URLPattern | URLResolver)]
 if not _mounted(urlpatterns):
     urlpatterns.append(path("simulator/", include("simulator.urls")))
