@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services import Actor, may_see_personal_data, trip_scope
+from accounts.services import Actor, is_board, may_see_personal_data, trip_scope
 from crossings import workflow as wf
 from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, Trip
 from crossings.services import STEP_LABELS, trips_for
@@ -84,6 +84,7 @@ class TruckView:
     driver: DriverView
     fee: TripFee | None
     next_step: list[Any] = field(default_factory=list)
+    can_decide: bool = False  # the gate's management board may confirm or return the registration
 
 
 def truck_view(actor: Actor, trip: Trip) -> TruckView:
@@ -95,8 +96,9 @@ def truck_view(actor: Actor, trip: Trip) -> TruckView:
             and trip.outcome == Outcome.ACTIVE and actor.acts_at_gate(gate.pk, gate.province_id)):
         ready = [(name, STEP_LABELS[name]) for name in wf.steps_ready_for(actor.kind, states)
                  if name in wf.OFFICER_STEPS]
+    can_decide = is_board(actor) and actor.acts_at_gate(gate.pk, gate.province_id)
     return TruckView(trip=trip, steps=steps, ready=ready, driver=driver_view(actor, trip), fee=fee_of(trip),
-                     next_step=next_step(trip, states))
+                     next_step=next_step(trip, states), can_decide=can_decide)
 
 
 def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
@@ -176,8 +178,8 @@ class Waiting:
 
 def waiting_for(actor: Actor, limit: int = 50) -> list[Waiting]:
     """Trucks with a step this officer's agency may confirm now, the longest-waiting first."""
-    if actor.agency is None:
-        return []
+    if actor.agency is None or actor.agency.gate_id is None:
+        return []  # the province supervisor sees every gate but confirms at none
     open_trips = Trip.objects.filter(trip_scope(actor), is_open=True, outcome=Outcome.ACTIVE,
                                      registration__status=RegistrationStatus.CONFIRMED)
     states: dict[int, dict[str, str]] = defaultdict(dict)
@@ -283,7 +285,8 @@ def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> 
         gate_yards = yards.get(gate.pk, [])
         rows.append(GateRow(
             gate=gate,
-            by_stage=[(stage.label, stages[gate.pk].get(stage.value, 0)) for stage in Stage],
+            by_stage=[(stage.label, stages[gate.pk].get(stage.value, 0)) for stage in Stage
+                      if stage != Stage.LEFT_GATE],  # trucks that left are counted in "left today"
             in_yard=sum(y["in_yard"] for y in gate_yards), places=sum(y["yard"].places for y in gate_yards),
             entered_today=entered.get(gate.pk, 0), left_today=left.get(gate.pk, 0), waiting=n_waiting,
             level=level, level_label=label, yards=gate_yards))

@@ -296,13 +296,13 @@ def console(request: HttpRequest, actor: Actor) -> HttpResponse:
     context = {"actor": actor, "search": search, "trucks": [queries.truck_view(actor, t) for t in search.trips]}
     if is_htmx(request):
         return render(request, "web/partials/console_results.html", context)
-    context.update(waiting=queries.waiting_for(actor), board=is_board(actor),
+    context.update(waiting=queries.waiting_for(actor), board=is_board(actor) and not actor.is_supervisor,
                    agency=actor.agency, submitted=_submitted(actor))
     return render(request, "web/console.html", context)
 
 
 def _submitted(actor: Actor) -> list[Registration]:
-    if not is_board(actor):
+    if not is_board(actor) or actor.is_supervisor:
         return []
     return list(registrations_for(actor).filter(status=RegistrationStatus.SUBMITTED).order_by("created_at")[:30])
 

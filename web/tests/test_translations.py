@@ -63,7 +63,7 @@ def test_the_web_catalogue_holds_every_string_of_the_web_pages():
     for path in (root / "web").rglob("*.py"):
         if "tests" not in path.parts:
             found |= python_msgids(path.read_text(encoding="utf-8"))
-    for path in (root / "templates" / "web").rglob("*.html"):
+    for path in (root / "web" / "templates").rglob("*.html"):
         found |= template_msgids(path.read_text(encoding="utf-8"))
     for language in ("vi", "zh_Hans"):
         known = {(entry.msgctxt or "", entry.msgid) for entry in catalogue(language) if entry.translated()}
