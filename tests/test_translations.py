@@ -85,8 +85,8 @@ def template_msgids(source: str) -> set[Key]:
     for match in _BLOCK.finditer(source):
         args = match["args"]
         context = _CONTEXT_ARG.search(args)
-        for part in _PLURAL_TAG.split(match["body"]):
-            found.add((context.group(2) if context else "", _block_msgid(part, "trimmed" in args.split())))
+        singular = _PLURAL_TAG.split(match["body"])[0]  # the plural form is the entry's msgid_plural
+        found.add((context.group(2) if context else "", _block_msgid(singular, "trimmed" in args.split())))
     return found
 
 
@@ -128,6 +128,8 @@ def test_extraction_finds_the_known_kinds_of_strings():
     assert ("", "Sign in") in template_msgids('{% translate "Sign in" %}')
     assert ("", "Hello %(name)s") in template_msgids("{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}")
     assert ("", "a b") in template_msgids("{% blocktranslate trimmed %}\n  a\n  b\n{% endblocktranslate %}")
+    plural = "{% blocktranslate count n=k %}{{ n }} truck{% plural %}{{ n }} trucks{% endblocktranslate %}"
+    assert template_msgids(plural) == {("", "%(n)s truck")}
 
 
 def test_the_project_has_strings_to_translate():
@@ -147,7 +149,8 @@ def test_every_string_in_the_source_is_translated(language):
     )
     assert not untranslated, (
         f"{len(untranslated)} message(s) lack a {language} translation; run `python manage.py makemessages "
-        f"-l vi -l zh_Hans --ignore=.venv --ignore='benchmarks/*' --no-obsolete` and translate them:\n"
+        f"-l vi -l zh_Hans --ignore=.venv --ignore='benchmarks/*' --no-obsolete` (an app with its own locale/ "
+        f"folder keeps its strings there) and translate them:\n"
         + "\n".join(untranslated))
 
 
