@@ -63,7 +63,7 @@ class TripFilters(Schema):
     gate: str = ""
     status: str = ""
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 @router.get("/trips", response={200: list[TripListOut], **ERRORS})

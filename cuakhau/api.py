@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -128,6 +128,15 @@ def pydantic_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
     errors = pydantic_errors(list(error.errors))
+    return api.create_response(request, error_body(_("Please correct the errors below."), "invalid", errors),
+                               status=422)
+
+
+@api.exception_handler(DataError)
+def _unstorable_value(request: HttpRequest, error: DataError) -> HttpResponse:
+    """A value the database refuses to store or compare (a NUL character on PostgreSQL, a number out of
+    range): bad input, so a 422, never a 500."""
+    errors = {"__all__": [_("This value is not valid.")]}
     return api.create_response(request, error_body(_("Please correct the errors below."), "invalid", errors),
                                status=422)
 

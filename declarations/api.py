@@ -55,7 +55,7 @@ class RegistrationFilters(Schema):
     status: str = ""
     gate: str = ""
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 @router.post("/registrations", response={201: RegistrationOut, **ERRORS})
