@@ -165,7 +165,7 @@ def bar_chart(
             f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c00" stroke-dasharray="6 3"/>'
         )
         out.append(
-            f'<text x="{LEFT + pw - 4}" y="{y - 4:.1f}" text-anchor="end" fill="#c00">{escape(ref_label)}</text>'
+            f'<text x="{LEFT + 4}" y="{y - 4:.1f}" fill="#c00">{escape(ref_label)}</text>'  # left: bars grow rightwards
         )
     for k, s in enumerate(series):
         lx = LEFT + 8 + k * 200
