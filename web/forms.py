@@ -106,7 +106,10 @@ def live_warnings(values: dict[str, Any]) -> list[Any]:
         return warnings
     if not gate.handles_goods:
         warnings.append(_("%(gate)s does not handle goods.") % {"gate": gate.name})
-    arrival = parse_datetime(values.get("planned_arrival") or "")
+    try:
+        arrival = parse_datetime(values.get("planned_arrival") or "")
+    except ValueError:  # well-formed but impossible, e.g. month 13: the submit reports it
+        arrival = None
     if arrival is not None:
         if timezone.is_naive(arrival):
             arrival = timezone.make_aware(arrival, timezone.get_default_timezone())

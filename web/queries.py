@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.services import Actor, is_board, may_see_personal_data, trip_scope
 from crossings import workflow as wf
-from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, Trip
+from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, TransshipmentVehicle, Trip
 from crossings.services import STEP_LABELS, trips_for
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import mask_identity, mask_phone
@@ -85,6 +85,8 @@ class TruckView:
     fee: TripFee | None
     next_step: list[Any] = field(default_factory=list)
     can_decide: bool = False  # the gate's management board may confirm or return the registration
+    receiving: list[Any] = field(default_factory=list)  # Vietnamese trucks taking over the goods
+    can_transship: bool = False  # the gate's board records the receiving trucks
 
 
 def truck_view(actor: Actor, trip: Trip) -> TruckView:
@@ -97,8 +99,17 @@ def truck_view(actor: Actor, trip: Trip) -> TruckView:
         ready = [(name, STEP_LABELS[name]) for name in wf.steps_ready_for(actor.kind, states)
                  if name in wf.OFFICER_STEPS]
     can_decide = is_board(actor) and actor.acts_at_gate(gate.pk, gate.province_id)
+    transships = states.get("transshipment") not in (None, CheckpointState.NOT_REQUIRED)
+    receiving = []
+    if transships:
+        personal = may_see_personal_data(actor, trip.registration.declarant_id, gate.pk)
+        for vehicle in TransshipmentVehicle.objects.filter(trip=trip):
+            receiving.append({"vehicle": vehicle, "identity_document": vehicle.driver_identity_document if personal
+                              else mask_identity(vehicle.driver_identity_document),
+                              "phone": vehicle.driver_phone if personal else mask_phone(vehicle.driver_phone)})
     return TruckView(trip=trip, steps=steps, ready=ready, driver=driver_view(actor, trip), fee=fee_of(trip),
-                     next_step=next_step(trip, states), can_decide=can_decide)
+                     next_step=next_step(trip, states), can_decide=can_decide, receiving=receiving,
+                     can_transship=transships and can_decide and trip.outcome == Outcome.ACTIVE)
 
 
 def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:

@@ -21,6 +21,9 @@ urlpatterns = [
     path("console/waiting/", views.console_waiting, name="console_waiting"),
     path("console/trips/<int:trip_id>/", views.console_truck, name="console_truck"),
     path("console/trips/<int:trip_id>/confirm/<str:step>/", views.console_confirm, name="console_confirm"),
+    path("console/trips/<int:trip_id>/receiving/", views.console_receiving, name="console_receiving_add"),
+    path("console/trips/<int:trip_id>/receiving/<int:vehicle_id>/<str:event>/", views.console_receiving,
+         name="console_receiving_mark"),
     path("province/", views.board, name="board"),
     path("province/gates/<slug:code>/", views.board_gate, name="board_gate"),
 ]

@@ -24,7 +24,16 @@ from accounts.models import Profile
 from accounts.services import Actor, is_board
 from crossings import audit
 from crossings.models import Outcome, Stage, Trip
-from crossings.services import STEP_LABELS, do_cancel_trip, do_confirm_checkpoint, get_trip, states_of, trips_for
+from crossings.services import (
+    STEP_LABELS,
+    do_add_receiving_vehicle,
+    do_cancel_trip,
+    do_confirm_checkpoint,
+    do_mark_receiving_vehicle,
+    get_trip,
+    states_of,
+    trips_for,
+)
 from cuakhau.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from declarations.models import Registration, RegistrationStatus
 from declarations.services import (
@@ -349,6 +358,39 @@ def console_confirm(request: HttpRequest, actor: Actor, trip_id: int, step: str)
     if status == 200:
         response["HX-Trigger"] = "truckConfirmed"  # the waiting list refreshes at once
     return response
+
+
+@require_POST
+@with_actor
+def console_receiving(request: HttpRequest, actor: Actor, trip_id: int, vehicle_id: int | None = None,
+                      event: str = "") -> HttpResponse:
+    """Transshipment: the board adds a receiving Vietnamese truck, then records its entry and exit."""
+    officer_only(actor)
+    context: dict[str, Any] = {}
+    status = 200
+    try:
+        if vehicle_id is None:
+            vehicle = do_add_receiving_vehicle(
+                actor, trip_id, plate=request.POST.get("plate", ""), driver_name=request.POST.get("driver_name", ""),
+                driver_identity_document=request.POST.get("driver_identity_document", ""),
+                driver_phone=request.POST.get("driver_phone", ""))
+            context["message"] = _("Receiving truck %(plate)s added.") % {"plate": vehicle.plate}
+        else:
+            vehicle = do_mark_receiving_vehicle(actor, trip_id, vehicle_id, event)
+            context["message"] = _("Receiving truck %(plate)s recorded.") % {"plate": vehicle.plate}
+    except NotFound:
+        raise
+    except ServiceError as error:
+        context["error"] = error
+        status = error.status
+    trip = get_trip(actor, trip_id)
+    context["t"] = queries.truck_view(actor, trip)
+    if not is_htmx(request):
+        if "error" in context:
+            return error_response(request, context["error"])
+        messages.success(request, context["message"])
+        return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
+    return render(request, "web/partials/console_truck.html", context, status=status)
 
 
 # --- audit trail ------------------------------------------------------------------------------

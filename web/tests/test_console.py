@@ -121,3 +121,38 @@ def _vehicle() -> dict:
     from tests.conftest import vehicle
 
     return vehicle()
+
+
+def test_board_records_receiving_trucks_of_a_transshipment(login, declared, personas):
+    from crossings.models import TransshipmentVehicle
+    from crossings.services import do_confirm_checkpoint
+    from tests.conftest import vehicle
+
+    chinese = vehicle(plate="桂A·12345", journey="transship",
+                      driver={"name": "王伟", "identity_document": "E12345678", "phone": "+86 138 0013 8000"})
+    registration = declared(confirm=True, vehicles=[chinese])
+    trip = registration.trips.get()
+    for who, step in (("border.huunghi", "gate_entry_border_guard"), ("customs.huunghi", "gate_entry_customs"),
+                      ("bql.huunghi", "yard_entry")):
+        do_confirm_checkpoint(personas.actor(who), trip.pk, step)
+    board = login("bql.huunghi")
+    fragment = board.get("/console/", {"q": "桂A12345"}, headers={"HX-Request": "true"}).content.decode()
+    assert f"/console/trips/{trip.pk}/receiving/" in fragment
+    bad = board.post(f"/console/trips/{trip.pk}/receiving/", {"plate": "桂A·54321", "driver_name": "Lê Văn C",
+                                                               "driver_identity_document": "001089099999",
+                                                               "driver_phone": "0912000111"},
+                     headers={"HX-Request": "true"})
+    assert bad.status_code == 422, "a receiving truck must be Vietnamese"
+    added = board.post(f"/console/trips/{trip.pk}/receiving/", {"plate": "29C-111.22", "driver_name": "Lê Văn C",
+                                                                 "driver_identity_document": "001089099999",
+                                                                 "driver_phone": "0912000111"},
+                       headers={"HX-Request": "true"})
+    assert added.status_code == 200
+    receiving = TransshipmentVehicle.objects.get(trip=trip)
+    assert "29C-111.22" in added.content.decode()
+    entered = board.post(f"/console/trips/{trip.pk}/receiving/{receiving.pk}/entered/", headers={"HX-Request": "true"})
+    assert entered.status_code == 200
+    receiving.refresh_from_db()
+    assert receiving.entered_at is not None
+    assert login("customs.huunghi").post(f"/console/trips/{trip.pk}/receiving/{receiving.pk}/exited/",
+                                         headers={"HX-Request": "true"}).status_code == 403
