@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]
 import pytest
 from django.utils import translation
 
