@@ -29,7 +29,7 @@ def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
     try:
         wf.check_can_confirm(STEP, states, kind)
     except wf.GuardError as error:
-        raise Conflict(_("The registration is not confirmed yet."), error.code) from error
+        raise Conflict(_("The registration is not confirmed."), error.code) from error
     automatic = kind == wf.SYSTEM
     flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.PENDING).update(
         state=CheckpointState.CONFIRMED, confirmed_at=timezone.now(), confirmed_by=actor.user, agency=None,

@@ -10,6 +10,7 @@ its audit row, written by the system actor.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Subquery
@@ -208,6 +209,16 @@ STEPS = (
 )
 
 
-def run_once(now: dt.datetime | None = None) -> dict[str, int]:
+def run_once(now: dt.datetime | None = None, *, on_error: Callable[[str], None] | None = None) -> dict[str, int]:
+    """One round of every step. With `on_error`, a failing step is reported and the others still run."""
     now = now or timezone.now()
-    return {name: int(step(now)) for name, step in STEPS}
+    counts: dict[str, int] = {}
+    for name, step in STEPS:
+        try:
+            counts[name] = int(step(now))
+        except Exception:
+            if on_error is None:
+                raise
+            on_error(name)
+            counts[name] = 0
+    return counts

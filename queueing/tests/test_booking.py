@@ -121,7 +121,7 @@ def test_a_full_hour_says_so_and_offers_the_next_free_hours(slot_gate, personas,
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "slot_full"
-    assert body["detail"]
+    assert body["detail"] == "Khung giờ này đã kín chỗ."
     starts = [timezone.localtime(dt.datetime.fromisoformat(h["hour_start"])) for h in body["next_free"]]
     assert starts[0] == local(1, 11)  # 10:00 is full too
     assert len(starts) == 5

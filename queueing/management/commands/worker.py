@@ -24,6 +24,9 @@ class Command(BaseCommand):
                             help="Seconds between two rounds.")
         parser.add_argument("--once", action="store_true", help="Run one round and exit.")
 
+    def _report(self, step: str) -> None:
+        logger.exception("queue worker step %s failed", step)
+
     def handle(self, *args: Any, **options: Any) -> None:
         stopping = False
 
@@ -36,19 +39,14 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
         while True:
             started = time.monotonic()
-            close_old_connections()
-            try:
-                counts = timers.run_once()
-            except Exception:  # a failing round must not end the worker; the next round retries
-                logger.exception("queue worker round failed")
-                if options["once"]:
-                    raise
-            else:
-                if options["once"] or any(counts.values()):
-                    self.stdout.write(" ".join(f"{name}={count}" for name, count in counts.items()))
+            # A failing step must not end the worker (the next round retries it); with --once it fails loudly.
+            counts = timers.run_once(on_error=None if options["once"] else self._report)
+            if options["once"] or any(counts.values()):
+                self.stdout.write(" ".join(f"{name}={count}" for name, count in counts.items()))
             if options["once"] or stopping:
                 return
             while not stopping and time.monotonic() - started < options["interval"]:
                 time.sleep(0.2)
             if stopping:
                 return
+            close_old_connections()  # drop a connection the database closed while we slept
