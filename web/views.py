@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -50,7 +49,16 @@ from declarations.services import (
 from gates.models import Direction, Gate
 from web import forms as web_forms
 from web import queries
-from web.helpers import enterprise_only, error_response, in_languages, is_htmx, nest, officer_only, with_actor
+from web.helpers import (
+    enterprise_only,
+    error_response,
+    in_languages,
+    is_htmx,
+    nest,
+    officer_only,
+    qr_svg,
+    with_actor,
+)
 
 # --- home, sign-in and language ---------------------------------------------------------------
 
@@ -199,7 +207,7 @@ def registration_detail(request: HttpRequest, actor: Actor, registration_id: int
         view = queries.truck_view(actor, trip)
         ticket_url = request.build_absolute_uri(reverse("web:ticket", args=[trip.ticket_token]))
         trucks.append({"view": view, "ticket_url": ticket_url,
-                       "qr": mark_safe(segno.make(ticket_url, error="m").svg_inline(scale=3))})  # noqa: S308
+                       "qr": mark_safe(qr_svg(ticket_url, 3))})  # noqa: S308
     owner = actor.enterprise is not None and actor.enterprise.pk == registration.declarant_id
     board = is_board(actor) and actor.acts_at_gate(registration.gate_id, registration.gate.province_id)
     return render(request, "web/enterprise/registration.html", {
@@ -291,7 +299,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
         "heading": in_languages(gettext_lazy("Driver ticket")),
         "next_label": in_languages(gettext_lazy("Next step")), "stage": in_languages(Stage(trip.stage).label),
         "stage_label": in_languages(gettext_lazy("Status")),
-        "qr": mark_safe(segno.make(url, error="m").svg_inline(scale=5))})  # noqa: S308
+        "qr": mark_safe(qr_svg(url, 5))})  # noqa: S308
 
 
 # --- officer gate console ---------------------------------------------------------------------
