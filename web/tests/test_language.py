@@ -37,3 +37,32 @@ def test_anonymous_language_choice_still_works(client, reference):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+
+
+def test_english_works_too(login):
+    client = login("customs.huunghi")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
+    body = client.get("/console/").content.decode()
+    assert "Gate console" in body and 'lang="en"' in body
+
+
+def test_times_are_shown_in_vietnam_and_money_in_vnd(login, declared):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fees.models import TripFee
+    from web.helpers import vnd
+
+    assert vnd(500000) == "500.000 ₫"
+    assert vnd(1234567) == "1.234.567 ₫"
+    registration = declared(confirm=True)
+    arrival = timezone.localtime(registration.planned_arrival)
+    assert arrival.utcoffset() == dt.timedelta(hours=7)
+    fee = TripFee.objects.get(trip__registration=registration)
+    for language in ("vi", "zh-hans", "en"):
+        client = login("firm1")
+        client.post("/i18n/setlang/", {"language": language})
+        body = client.get(f"/registrations/{registration.pk}/").content.decode()
+        assert arrival.strftime("%d/%m/%Y %H:%M") in body, language
+        assert vnd(fee.amount_vnd) in body, language
