@@ -93,8 +93,11 @@ def line_chart(
         y = py(v)
         out.append(f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(v)}</text>')
+    whole = all(float(xv).is_integer() for xv in x)
     for i in range(6):
         v = x_min + (x_max - x_min) * i / 5
+        if whole:  # days and lane counts: label whole numbers only
+            v = round(v)
         out.append(f'<text x="{px(v):.1f}" y="{TOP + ph + 16}" text-anchor="middle">{_fmt(v)}</text>')
     out.append(f'<text x="{LEFT + pw / 2}" y="{HEIGHT - 6}" text-anchor="middle">{escape(x_label)}</text>')
     out.append(

@@ -25,6 +25,14 @@ def _downsample(values: list[float], step_h: float) -> tuple[list[float], list[f
     return days, peaks
 
 
+def _binding_label(result: dict[str, Any]) -> str:
+    """The binding resource's label as the scenario file words it (its name if unknown)."""
+    sus = result.get("sustainable") or {}
+    name = sus.get("binding") or result.get("binding") or ""
+    labels = {row["name"]: row["label"] for row in result.get("resources", [])}
+    return labels.get(name, name)
+
+
 def _level_names() -> dict[str, str]:
     return {"green": _("green"), "yellow": _("yellow"), "orange": _("orange"), "red": _("red")}
 
@@ -54,7 +62,7 @@ def result_list(request: HttpRequest) -> HttpResponse:
                 "wait_p90": r["wait_h"]["p90"],
                 "sustainable": sus.get("trucks_per_day"),
                 "ratio": sus["trucks_per_day"] / base if sus and base else None,
-                "binding": sus.get("binding") or r.get("binding"),
+                "binding": _binding_label(r),
             }
         )
     return render(request, "simulator/list.html", {"rows": rows})
@@ -132,5 +140,6 @@ def result_detail(request: HttpRequest, stem: str) -> HttpResponse:
             "charts": {k: mark_safe(v) for k, v in svgs.items()},  # noqa: S308 - charts.py escapes every text
             "congestion": congestion,
             "percentiles": percentiles,
+            "binding": _binding_label(s),
         },
     )
