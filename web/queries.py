@@ -57,7 +57,10 @@ def timeline(trip: Trip) -> list[TimelineStep]:
 
 
 def fee_of(trip: Trip) -> TripFee | None:
-    return TripFee.objects.filter(trip=trip).first()
+    try:
+        return trip.fee  # cached when the trip was loaded with select_related("fee")
+    except TripFee.DoesNotExist:
+        return None
 
 
 @dataclass
@@ -87,6 +90,15 @@ class TruckView:
     can_decide: bool = False  # the gate's management board may confirm or return the registration
     receiving: list[Any] = field(default_factory=list)  # Vietnamese trucks taking over the goods
     can_transship: bool = False  # the gate's board records the receiving trucks
+
+    @property
+    def entered_gate(self) -> bool:
+        return any(step.name in wf.GATE_ENTRY_STEPS and step.state == CheckpointState.CONFIRMED for step in self.steps)
+
+    @property
+    def cancellable(self) -> bool:
+        """The enterprise may still withdraw the truck: open, and not yet through the gate."""
+        return self.trip.is_open and self.trip.outcome in (Outcome.ACTIVE, Outcome.RETURNED) and not self.entered_gate
 
 
 def truck_view(actor: Actor, trip: Trip) -> TruckView:

@@ -33,7 +33,7 @@ from crossings.services import (
     states_of,
     trips_for,
 )
-from cuakhau.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from cuakhau.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from declarations.models import Registration, RegistrationStatus
 from declarations.services import (
     do_amend_registration,
@@ -140,6 +140,8 @@ def registration_new(request: HttpRequest, actor: Actor) -> HttpResponse:
 def registration_edit(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
     enterprise_only(actor)
     registration = get_registration(actor, registration_id)
+    if not registration.is_open_for_amendment:
+        raise Conflict(_("This registration can no longer be amended."), "not_amendable")
     if request.method == "GET":
         values = web_forms.registration_values(registration_as_input(registration))
         context = web_forms.form_context(values)
@@ -202,7 +204,8 @@ def registration_check(request: HttpRequest, actor: Actor) -> HttpResponse:
 def registration_detail(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
     registration = get_registration(actor, registration_id)
     trucks = []
-    for trip in registration.trips.all():
+    for trip in (Trip.objects.filter(registration=registration).select_related("vehicle", "driver", "fee")
+                 .order_by("position")):
         trip.registration = registration
         view = queries.truck_view(actor, trip)
         ticket_url = request.build_absolute_uri(reverse("web:ticket", args=[trip.ticket_token]))

@@ -189,3 +189,16 @@ def test_home_sends_each_role_to_its_page(login, client, reference):
     assert login("province").get("/")["Location"] == "/province/"
     assert client.get("/").status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_no_cancel_button_once_the_truck_entered_and_no_edit_once_confirmed(login, declared, personas):
+    from crossings.services import do_confirm_checkpoint
+
+    registration = declared(confirm=True)
+    trip = registration.trips.get()
+    client = login("firm1")
+    assert f"/trips/{trip.pk}/cancel/" in client.get(f"/registrations/{registration.pk}/").content.decode()
+    do_confirm_checkpoint(personas.actor("customs.huunghi"), trip.pk, "gate_entry_customs")
+    assert f"/trips/{trip.pk}/cancel/" not in client.get(f"/registrations/{registration.pk}/").content.decode()
+    assert client.post(f"/trips/{trip.pk}/cancel/").status_code == 409
+    assert client.get(f"/registrations/{registration.pk}/edit/").status_code == 409
