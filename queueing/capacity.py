@@ -26,6 +26,7 @@ from queueing import conf
 from queueing.models import CapacityOverride, GateQueuePolicy, HourSlot, flow_of
 
 HOUR = dt.timedelta(hours=1)
+MIDNIGHT = dt.time(0, 0)  # a working-hours row closing at 00:00 runs to midnight
 
 
 def local_hour_start(moment: dt.datetime) -> dt.datetime:
@@ -52,9 +53,10 @@ class CapacityPlan:
     """Everything capacity depends on, for a set of gates and a period."""
 
     lanes: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))
-    hours: dict[int, list[WorkingHours]] = field(default_factory=lambda: defaultdict(list))
+    hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = field(default_factory=lambda: defaultdict(list))
     closures: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=lambda: defaultdict(list))
-    overrides: dict[tuple[int, str], list[CapacityOverride]] = field(default_factory=lambda: defaultdict(list))
+    overrides: dict[tuple[int, str], list[tuple[dt.datetime, dt.datetime, int]]] = field(
+        default_factory=lambda: defaultdict(list))
     shares: dict[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -64,36 +66,40 @@ class CapacityPlan:
         for gate_id, direction, rate in Lane.objects.filter(gate_id__in=ids, kind=LaneKind.ENTRY).values_list(
                 "gate_id", "direction", "trucks_per_hour"):
             plan.lanes[(gate_id, flow_of(direction))] += rate
-        for hours in WorkingHours.objects.filter(gate_id__in=ids):
-            plan.hours[hours.gate_id].append(hours)
+        for gate_id, weekday, opens, closes in WorkingHours.objects.filter(gate_id__in=ids).values_list(
+                "gate_id", "weekday", "opens", "closes"):
+            plan.hours[(gate_id, weekday)].append((opens, closes))
         for gate_id, starts, ends in Closure.objects.filter(gate_id__in=ids, ends_at__gt=start,
                                                             starts_at__lt=end).values_list(
                 "gate_id", "starts_at", "ends_at"):
             plan.closures[gate_id].append((starts, ends))
-        for override in CapacityOverride.objects.filter(gate_id__in=ids, ends_at__gt=start,
-                                                        starts_at__lt=end).order_by("created_at", "pk"):
-            plan.overrides[(override.gate_id, override.direction)].append(override)
+        for gate_id, flow, starts, ends, rate in CapacityOverride.objects.filter(
+                gate_id__in=ids, ends_at__gt=start, starts_at__lt=end).order_by("created_at", "pk").values_list(
+                "gate_id", "direction", "starts_at", "ends_at", "trucks_per_hour"):
+            plan.overrides[(gate_id, flow)].append((starts, ends, rate))
         policies = {p.gate_id: p for p in GateQueuePolicy.objects.filter(gate_id__in=ids)}
         plan.shares = {gate_id: green_share_percent(policies.get(gate_id)) for gate_id in ids}
         return plan
 
-    def is_open(self, gate_id: int, hour_start: dt.datetime) -> bool:
-        local = timezone.localtime(hour_start)
+    def is_open(self, gate_id: int, hour_start: dt.datetime, local: dt.datetime | None = None) -> bool:
+        """Working hours cover the hour's start (`local`: the same moment in local time, if known)."""
+        local = local or timezone.localtime(hour_start)
         clock = local.time()
-        for hours in self.hours.get(gate_id, ()):
-            if hours.weekday != local.weekday():
-                continue
-            if hours.opens <= clock and (hours.closes == dt.time(0, 0) or clock < hours.closes):
+        for opens, closes in self.hours.get((gate_id, local.weekday()), ()):
+            if opens <= clock and (closes == MIDNIGHT or clock < closes):
                 return True
         return False
 
-    def capacity(self, gate_id: int, flow: str, hour_start: dt.datetime) -> int:
-        if any(starts <= hour_start < ends for starts, ends in self.closures.get(gate_id, ())):
+    def capacity(self, gate_id: int, flow: str, hour_start: dt.datetime, local: dt.datetime | None = None) -> int:
+        closures = self.closures.get(gate_id)
+        if closures and any(starts <= hour_start < ends for starts, ends in closures):
             return 0
-        covering = [o for o in self.overrides.get((gate_id, flow), ()) if o.starts_at <= hour_start < o.ends_at]
-        if covering:
-            return covering[-1].trucks_per_hour
-        if not self.is_open(gate_id, hour_start):
+        overrides = self.overrides.get((gate_id, flow))
+        if overrides:
+            covering = [rate for starts, ends, rate in overrides if starts <= hour_start < ends]
+            if covering:
+                return covering[-1]
+        if not self.is_open(gate_id, hour_start, local):
             return 0
         return self.lanes.get((gate_id, flow), 0)
 
