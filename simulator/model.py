@@ -54,15 +54,6 @@ class Dist:
             raise ValueError(f"unknown distribution {self.kind!r}")
         return np.rint(minutes * 60_000.0).astype(np.int64)
 
-    def scaled(self, factor: float) -> Dist:
-        return replace(
-            self,
-            mean_min=self.mean_min * factor,
-            low_min=self.low_min * factor,
-            mode_min=self.mode_min * factor,
-            high_min=self.high_min * factor,
-        )
-
 
 @dataclass(frozen=True)
 class Hours:
@@ -123,14 +114,6 @@ class Stage:
             else:
                 mask &= attrs[cond]
         return mask
-
-    def capacity_per_hour(self) -> float:
-        """Trucks an hour the stage can serve while open (inf when unlimited)."""
-        if self.per_hour:
-            return self.per_hour
-        if self.servers == 0 or self.service is None:
-            return math.inf
-        return (self.servers + self.green_servers) * 60.0 / self.service.mean()
 
 
 @dataclass(frozen=True)
