@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Agency, Profile
 from accounts.services import Actor, actor_for, issue_token
 from enterprises.models import Enterprise
+from gates.models import Gate
 from gates.reference import load_reference_data
 
 FIRM1_TAX_CODE = "0101234565"
@@ -38,9 +39,17 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Load the reference data once into the test database; each test's transaction rolls back over it."""
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
 @pytest.fixture
 def reference(db):  # type: ignore[no-untyped-def]
-    load_reference_data()
+    if not Gate.objects.filter(code="huu-nghi").exists():  # not loaded yet, or emptied by a transactional test
+        load_reference_data()
 
 
 def make_enterprise(*, tax_code: str = FIRM1_TAX_CODE, name: str = "Công ty TNHH Xuất nhập khẩu Đồng Đăng",
