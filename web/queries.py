@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -200,27 +200,35 @@ class Waiting:
 
 
 def waiting_for(actor: Actor, limit: int = 50) -> list[Waiting]:
-    """Trucks with a step this officer's agency may confirm now, the longest-waiting first."""
+    """Trucks with a step this officer's agency may confirm now, the longest-waiting first.
+
+    "Ready" is decided in SQL from the workflow table (the agency's step pending, none of its
+    prerequisites pending), so the list stays fast with thousands of open trips at a gate;
+    "since" is the trip's last change (a confirmation moves it on).
+    """
     if actor.agency is None or actor.agency.gate_id is None:
         return []  # the province supervisor sees every gate but confirms at none
-    open_trips = Trip.objects.filter(trip_scope(actor), is_open=True, outcome=Outcome.ACTIVE,
-                                     registration__status=RegistrationStatus.CONFIRMED)
+    ready_somewhere = Q(pk__in=[])
+    for step in wf.WORKFLOW:
+        if actor.kind not in step.confirmed_by or step.name not in wf.OFFICER_STEPS:
+            continue
+        pending = Checkpoint.objects.filter(trip=OuterRef("pk"), name=step.name, state=CheckpointState.PENDING)
+        blocked = Checkpoint.objects.filter(trip=OuterRef("pk"), name__in=step.requires, state=CheckpointState.PENDING)
+        ready_somewhere |= Q(Exists(pending)) & ~Q(Exists(blocked))
+    chosen = list(
+        Trip.objects.filter(trip_scope(actor), ready_somewhere, is_open=True, outcome=Outcome.ACTIVE,
+                            registration__status=RegistrationStatus.CONFIRMED)
+        .order_by("updated_at", "pk")
+        .select_related("vehicle", "registration__yard", "registration__gate")[:limit])
     states: dict[int, dict[str, str]] = defaultdict(dict)
-    since: dict[int, dt.datetime] = {}
-    rows = Checkpoint.objects.filter(trip__in=open_trips.values("pk")).values_list(
-        "trip_id", "name", "state", "confirmed_at")
-    for trip_id, name, state, confirmed_at in rows:
+    for trip_id, name, state in Checkpoint.objects.filter(trip__in=chosen).values_list("trip_id", "name", "state"):
         states[trip_id][name] = state
-        if confirmed_at and (trip_id not in since or confirmed_at > since[trip_id]):
-            since[trip_id] = confirmed_at
-    ready = {trip_id: wf.steps_ready_for(actor.kind, trip_states) for trip_id, trip_states in states.items()}
-    ready = {trip_id: [s for s in steps if s in wf.OFFICER_STEPS] for trip_id, steps in ready.items()}
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    chosen = sorted((trip_id for trip_id, steps in ready.items() if steps),
-                    key=lambda trip_id: (since.get(trip_id) or epoch, trip_id))[:limit]
-    trips = Trip.objects.select_related("vehicle", "registration__yard", "registration__gate").in_bulk(chosen)
-    return [Waiting(trips[trip_id], [STEP_LABELS[s] for s in ready[trip_id]], since.get(trip_id))
-            for trip_id in chosen if trip_id in trips]
+    waiting = []
+    for trip in chosen:
+        steps = [s for s in wf.steps_ready_for(actor.kind, states[trip.pk]) if s in wf.OFFICER_STEPS]
+        if steps:
+            waiting.append(Waiting(trip, [STEP_LABELS[s] for s in steps], trip.updated_at))
+    return waiting
 
 
 # --- the province overview --------------------------------------------------------------------
