@@ -26,8 +26,10 @@ ERROR_TITLES = {
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    """Whether HTMX asked for a fragment (django-htmx's middleware sets request.htmx)."""
-    return bool(getattr(request, "htmx", False))
+    """Whether HTMX asked for a fragment (django-htmx's middleware sets request.htmx). Restoring
+    a page from history (the back button after hx-push-url) needs the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def error_response(request: HttpRequest, error: ServiceError) -> HttpResponse:

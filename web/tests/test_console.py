@@ -156,3 +156,11 @@ def test_board_records_receiving_trucks_of_a_transshipment(login, declared, pers
     assert receiving.entered_at is not None
     assert login("customs.huunghi").post(f"/console/trips/{trip.pk}/receiving/{receiving.pk}/exited/",
                                          headers={"HX-Request": "true"}).status_code == 403
+
+
+def test_back_button_restores_the_whole_console_page(login, declared):
+    declared(confirm=True)
+    client = login("customs.huunghi")
+    restore = client.get("/console/", {"q": "12C12345"},
+                         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.content.decode()
