@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F, Max, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -198,7 +198,8 @@ def registration_as_input(registration: Registration) -> RegistrationIn:
              "permit_number": t.permit_number, "journey": t.journey,
              "driver": {"name": t.driver.name, "identity_document": t.driver.identity_document,
                         "phone": t.driver.phone}}
-            for t in registration.trips.select_related("vehicle", "driver").order_by("position")
+            for t in registration.trips.exclude(outcome=Outcome.CANCELLED).select_related("vehicle", "driver")
+            .order_by("position")
         ],
     })
 
@@ -228,13 +229,15 @@ def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
     steps not yet confirmed follow the new facts, e.g. quarantine after a change of goods.
     """
     hs_codes = tuple(item.hs_code for c in data.consignments for item in c.items)
-    existing = {trip.position: trip for trip in registration.trips.all()}
+    # A truck the enterprise cancelled stays cancelled (and free): the list maps onto the other trips in order.
+    existing = list(registration.trips.exclude(outcome=Outcome.CANCELLED).order_by("position"))
+    next_position = (registration.trips.aggregate(last=Max("position"))["last"] or 0) + 1
     if existing:
         # Release the trucks first so that swapping two trucks' positions does not trip the
         # one-open-trip-per-truck index midway; each kept trip is reopened below.
-        registration.trips.update(is_open=False)
+        registration.trips.exclude(outcome=Outcome.CANCELLED).update(is_open=False)
     now = timezone.now()
-    for position, vehicle_in in enumerate(data.vehicles, start=1):
+    for index, vehicle_in in enumerate(data.vehicles):
         vehicle, driver = _vehicle_and_driver(registration.declarant, vehicle_in)
         facts = wf.TripFacts(direction=data.direction, hs_codes=hs_codes, journey=vehicle_in.journey,
                              gate_uses_slots=registration.gate.uses_slots)
@@ -242,10 +245,11 @@ def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
                   "trailer_plate": vehicle_in.trailer_plate, "container_number": vehicle_in.container_number,
                   "seal_number": vehicle_in.seal_number, "permit_number": vehicle_in.permit_number,
                   "journey": vehicle_in.journey}
-        trip = existing.pop(position, None)
+        trip = existing[index] if index < len(existing) else None
         if trip is None:
-            trip = Trip.objects.create(registration=registration, position=position,
+            trip = Trip.objects.create(registration=registration, position=next_position,
                                        ticket_token=secrets.token_urlsafe(32), **fields)
+            next_position += 1
             Checkpoint.objects.bulk_create(
                 Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=state,
                            confirmed_at=now if state == wf.State.CONFIRMED else None,
@@ -259,7 +263,7 @@ def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
         for name, state in wf.recompute_requirements(facts, current).items():
             if current.get(name) != state:
                 Checkpoint.objects.filter(trip=trip, name=name).update(state=state)
-    for trip in existing.values():
+    for trip in existing[len(data.vehicles):]:
         trip.delete()
 
 

@@ -222,3 +222,42 @@ def test_cancelling_the_last_truck_cancels_the_registration(personas, submit):
     response = personas.api("firm1").post(f"/trips/{registration['trips'][0]['id']}/cancel")
     assert response.status_code == 200
     assert personas.api("firm1").get(f"/registrations/{registration['id']}").json()["status"] == "cancelled"
+
+
+def test_amending_after_cancelling_one_truck_keeps_it_cancelled_and_free(personas, submit):
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-777.77", driver={
+        "name": "Lê Văn Cường", "identity_document": "001089054321", "phone": "0987 654 321"})])
+    firm = personas.api("firm1")
+    cancelled, kept = (t["id"] for t in registration["trips"])
+    assert firm.post(f"/trips/{cancelled}/cancel").status_code == 200
+    # The cancelled truck is booked on another registration meanwhile.
+    submit(gate="tan-thanh", yard="xuan-cuong")
+    version = firm.get(f"/registrations/{registration['id']}").json()["version"]
+    amended = firm.patch(f"/registrations/{registration['id']}", {"version": version, "yard": "huu-nghi-chuyen-tai"})
+    assert amended.status_code == 200, amended.json()
+    trips = {t["id"]: t for t in amended.json()["trips"]}
+    assert trips[cancelled]["outcome"] == "cancelled"
+    assert trips[kept]["outcome"] == "active"
+    assert Trip.objects.get(pk=cancelled).is_open is False
+
+
+def test_replacing_the_trucks_after_a_cancellation_keeps_the_remaining_trucks_ticket(personas, submit):
+    second_truck = vehicle(plate="12C-777.77", driver={"name": "Lê Văn Cường", "identity_document": "001089054321",
+                                                       "phone": "0987 654 321"})
+    registration = submit(vehicles=[vehicle(), second_truck])
+    firm = personas.api("firm1")
+    cancelled, kept = (t["id"] for t in registration["trips"])
+    token = Trip.objects.get(pk=kept).ticket_token
+    firm.post(f"/trips/{cancelled}/cancel")
+    version = firm.get(f"/registrations/{registration['id']}").json()["version"]
+    amended = firm.patch(f"/registrations/{registration['id']}", {
+        "version": version, "vehicles": [{**second_truck, "seal_number": "VN-0099"},
+                                         vehicle(plate="12C-555.55")]})
+    assert amended.status_code == 200, amended.json()
+    active = [t for t in amended.json()["trips"] if t["outcome"] == "active"]
+    assert [t["plate"] for t in active] == ["12C77777", "12C55555"]
+    assert active[0]["id"] == kept
+    assert Trip.objects.get(pk=kept).ticket_token == token, "the driver's QR code stays valid"
+    assert Trip.objects.get(pk=kept).seal_number == "VN-0099"
+    assert Trip.objects.get(pk=cancelled).outcome == "cancelled"
+    assert Trip.objects.get(pk=cancelled).vehicle.plate == "12C12345"
