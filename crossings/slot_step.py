@@ -20,9 +20,11 @@ from cuakhau.errors import Conflict
 STEP = "slot_booked"
 
 
-def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
-    """Confirm the step if it is pending; True if it was flipped now."""
-    states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
+def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict[str, str] | None = None) -> bool:
+    """Confirm the step if it is pending; True if it was flipped now. `states`: the trip's checkpoint
+    states if the caller has just read them under the trip's lock."""
+    if states is None:
+        states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
     if states.get(STEP) != CheckpointState.PENDING:
         return False
     kind = wf.ENTERPRISE if actor.kind == wf.ENTERPRISE else wf.SYSTEM
@@ -41,11 +43,13 @@ def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
     return bool(flipped)
 
 
-def reopen_slot_booked(actor: Actor, trip: Trip, *, note: str = "") -> bool:
+def reopen_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict[str, str] | None = None) -> bool:
     """Set the step back to pending (booking cancelled or lapsed) unless the truck already entered the gate."""
-    entered = Checkpoint.objects.filter(trip=trip, name__in=wf.GATE_ENTRY_STEPS,
-                                        state=CheckpointState.CONFIRMED).exists()
-    if entered:
+    if states is None:
+        states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
+    if states.get(STEP) != CheckpointState.CONFIRMED:
+        return False
+    if any(states.get(step) == CheckpointState.CONFIRMED for step in wf.GATE_ENTRY_STEPS):
         return False
     flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.CONFIRMED).update(
         state=CheckpointState.PENDING, confirmed_at=None, confirmed_by=None, automatic=False, note="")

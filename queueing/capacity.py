@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.core.cache import cache
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -48,6 +48,41 @@ def green_share_percent(policy: GateQueuePolicy | None) -> int:
     return int(conf.get("QUEUEING_GREEN_SHARE_PERCENT"))
 
 
+REFERENCE_VERSION_KEY = "queueing:reference-version"
+Reference = tuple[dict[tuple[int, str], int], dict[tuple[int, int], list[tuple[dt.time, dt.time]]], dict[int, int]]
+
+
+def _reference(ids: list[int]) -> Reference:
+    """Lanes, working hours and green shares of the gates: rarely edited, so kept in Django's cache
+    (QUEUEING_REFERENCE_CACHE_SECONDS; an edit in this process clears it at once, see apps.py)."""
+    version = cache.get_or_set(REFERENCE_VERSION_KEY, 1, timeout=None)
+    key = f"queueing:reference:{version}:{','.join(map(str, ids))}"
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    lanes: dict[tuple[int, str], int] = defaultdict(int)
+    for gate_id, direction, rate in Lane.objects.filter(gate_id__in=ids, kind=LaneKind.ENTRY).values_list(
+            "gate_id", "direction", "trucks_per_hour"):
+        lanes[(gate_id, flow_of(direction))] += rate
+    hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
+    for gate_id, weekday, opens, closes in WorkingHours.objects.filter(gate_id__in=ids).values_list(
+            "gate_id", "weekday", "opens", "closes"):
+        hours[(gate_id, weekday)].append((opens, closes))
+    policies = {p.gate_id: p for p in GateQueuePolicy.objects.filter(gate_id__in=ids)}
+    shares = {gate_id: green_share_percent(policies.get(gate_id)) for gate_id in ids}
+    found = (dict(lanes), dict(hours), shares)
+    cache.set(key, found, timeout=int(conf.get("QUEUEING_REFERENCE_CACHE_SECONDS")))
+    return found
+
+
+def reference_changed(**_: object) -> None:
+    """Signal receiver: lanes, working hours or a queue policy changed."""
+    try:
+        cache.incr(REFERENCE_VERSION_KEY)
+    except ValueError:
+        cache.set(REFERENCE_VERSION_KEY, 1, timeout=None)
+
+
 @dataclass
 class CapacityPlan:
     """Everything capacity depends on, for a set of gates and a period."""
@@ -61,14 +96,12 @@ class CapacityPlan:
 
     @classmethod
     def load(cls, gate_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> CapacityPlan:
-        ids = list(gate_ids)
+        ids = sorted(set(gate_ids))
         plan = cls()
-        for gate_id, direction, rate in Lane.objects.filter(gate_id__in=ids, kind=LaneKind.ENTRY).values_list(
-                "gate_id", "direction", "trucks_per_hour"):
-            plan.lanes[(gate_id, flow_of(direction))] += rate
-        for gate_id, weekday, opens, closes in WorkingHours.objects.filter(gate_id__in=ids).values_list(
-                "gate_id", "weekday", "opens", "closes"):
-            plan.hours[(gate_id, weekday)].append((opens, closes))
+        lanes, hours, shares = _reference(ids)
+        plan.lanes.update(lanes)
+        plan.hours.update(hours)
+        plan.shares = shares
         for gate_id, starts, ends in Closure.objects.filter(gate_id__in=ids, ends_at__gt=start,
                                                             starts_at__lt=end).values_list(
                 "gate_id", "starts_at", "ends_at"):
@@ -77,8 +110,6 @@ class CapacityPlan:
                 gate_id__in=ids, ends_at__gt=start, starts_at__lt=end).order_by("created_at", "pk").values_list(
                 "gate_id", "direction", "starts_at", "ends_at", "trucks_per_hour"):
             plan.overrides[(gate_id, flow)].append((starts, ends, rate))
-        policies = {p.gate_id: p for p in GateQueuePolicy.objects.filter(gate_id__in=ids)}
-        plan.shares = {gate_id: green_share_percent(policies.get(gate_id)) for gate_id in ids}
         return plan
 
     def is_open(self, gate_id: int, hour_start: dt.datetime, local: dt.datetime | None = None) -> bool:
@@ -152,7 +183,3 @@ def refresh_future_slots(now: dt.datetime | None = None, gate_ids: Iterable[int]
         changed += HourSlot.objects.filter(pk=pk).update(capacity=Greatest(new_capacity, "booked"),
                                                          reserved=new_reserved)
     return changed
-
-
-def override_query(gate: Gate, flow: str, start: dt.datetime, end: dt.datetime) -> Q:
-    return Q(gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end)

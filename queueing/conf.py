@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "QUEUEING_CONGESTION_YELLOW_FROM": 500,
     "QUEUEING_CONGESTION_ORANGE_FROM": 1000,
     "QUEUEING_CONGESTION_RED_ABOVE": 5000,
+    # Lanes, working hours and green shares are cached this long (other processes see an edit this late).
+    "QUEUEING_REFERENCE_CACHE_SECONDS": 30,
+    # An enterprise's no-show rate is recomputed at most this often.
+    "QUEUEING_NO_SHOW_RATE_CACHE_SECONDS": 300,
     # Seconds between two rounds of `cuakhau worker`.
     "QUEUEING_WORKER_INTERVAL_SECONDS": 30,
 }

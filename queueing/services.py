@@ -77,7 +77,10 @@ def check_flow(direction: str) -> str:
 # --- the green lane ---------------------------------------------------------------------------
 
 def perishable_prefixes() -> list[str]:
-    return list(PerishableHeading.objects.values_list("hs_prefix", flat=True))
+    """The green-lane HS prefixes (data; cached briefly like the other reference data)."""
+    return cache.get_or_set("queueing:perishables",  # type: ignore[no-any-return]
+                            lambda: list(PerishableHeading.objects.values_list("hs_prefix", flat=True)),
+                            timeout=int(conf.get("QUEUEING_REFERENCE_CACHE_SECONDS")))
 
 
 def perishable_q(prefixes: list[str], field_name: str = "hs_code") -> Q:
@@ -97,9 +100,11 @@ def green_expression(registration_ref: str = "registration") -> Combinable:
 
 def is_green(registration_id: int) -> bool:
     """The green lane follows from the declared goods; the declarant never chooses it."""
-    prefixes = perishable_prefixes()
-    return bool(prefixes) and Item.objects.filter(perishable_q(prefixes),
-                                                  consignment__registration_id=registration_id).exists()
+    prefixes = tuple(perishable_prefixes())
+    if not prefixes:
+        return False
+    codes = Item.objects.filter(consignment__registration_id=registration_id).values_list("hs_code", flat=True)
+    return any(code.startswith(prefixes) for code in codes)
 
 
 # --- free hours -------------------------------------------------------------------------------
@@ -184,23 +189,37 @@ def check_hour(hour_start: dt.datetime, now: dt.datetime) -> dt.datetime:
     return local
 
 
-def _lock_trip(trip: Trip) -> None:
-    Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
-    trip.refresh_from_db(fields=["outcome", "stage", "is_open", "version", "vehicle", "driver"])
+LOCKED_FIELDS = ("outcome", "stage", "is_open", "version", "vehicle_id", "driver_id")
 
 
-def has_entered_gate(trip_id: int) -> bool:
-    return Checkpoint.objects.filter(trip_id=trip_id, name__in=wf.GATE_ENTRY_STEPS,
-                                     state=CheckpointState.CONFIRMED).exists()
+def _lock_trip(trip: Trip) -> dict[str, str]:
+    """Lock the trip row, refresh what may have changed, and return its checkpoint states."""
+    row = list(Trip.objects.select_for_update().filter(pk=trip.pk).order_by().values_list(*LOCKED_FIELDS)[:1])
+    if not row:
+        raise NotFound(_("Trip not found."))
+    for name, value in zip(LOCKED_FIELDS, row[0], strict=True):
+        setattr(trip, name, value)
+    return dict(Checkpoint.objects.filter(trip_id=trip.pk).values_list("name", "state"))
 
 
-def _check_not_entered(trip: Trip) -> None:
-    if has_entered_gate(trip.pk):
+def has_entered_gate(states: dict[str, str]) -> bool:
+    return any(states.get(step) == CheckpointState.CONFIRMED for step in wf.GATE_ENTRY_STEPS)
+
+
+def _check_not_entered(states: dict[str, str]) -> None:
+    if has_entered_gate(states):
         raise Conflict(_("The truck has already entered the gate."), "already_entered")
 
 
-def no_show_rate(enterprise: Enterprise, now: dt.datetime) -> tuple[float, int]:
+def no_show_rate(enterprise: Enterprise, now: dt.datetime, *, cached: bool = False) -> tuple[float, int]:
     """(share of no-shows, bookings counted) over the recent window's finished hours."""
+    if cached:
+        key = f"queueing:no-show-rate:{enterprise.pk}"
+        found = cache.get(key)
+        if found is None:
+            found = no_show_rate(enterprise, now)
+            cache.set(key, found, timeout=int(conf.get("QUEUEING_NO_SHOW_RATE_CACHE_SECONDS")))
+        return found  # type: ignore[no-any-return]
     since = now - dt.timedelta(days=int(conf.get("QUEUEING_NO_SHOW_WINDOW_DAYS")))
     counts = Booking.objects.filter(enterprise=enterprise, slot__hour_start__gte=since,
                                     slot__hour_start__lt=now - HOUR,
@@ -214,7 +233,7 @@ def booking_cap(enterprise: Enterprise, slot: HourSlot, now: dt.datetime) -> int
     """Open bookings allowed for the slot's day: lower for a peak hour if the firm often does not show up."""
     cap = int(conf.get("QUEUEING_MAX_OPEN_BOOKINGS_PER_DAY"))
     if timezone.localtime(slot.hour_start).hour in tuple(conf.get("QUEUEING_PEAK_HOURS")):
-        rate, counted = no_show_rate(enterprise, now)
+        rate, counted = no_show_rate(enterprise, now, cached=True)
         if counted >= int(conf.get("QUEUEING_NO_SHOW_MIN_BOOKINGS")) and rate >= float(
                 conf.get("QUEUEING_HIGH_NO_SHOW_RATE")):
             cap = min(cap, int(conf.get("QUEUEING_PEAK_CAP_FOR_HIGH_NO_SHOW")))
@@ -291,10 +310,10 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
     try:
         with transaction.atomic():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
-            _lock_trip(trip)
+            states = _lock_trip(trip)
             if trip.outcome not in (Outcome.ACTIVE, Outcome.NO_SHOW):
                 raise Conflict(_("This trip is closed."), "trip_closed")
-            _check_not_entered(trip)
+            _check_not_entered(states)
             if Booking.objects.filter(trip=trip, status=BookingStatus.BOOKED).exists():
                 raise Conflict(_("This truck already has an arrival hour; move it instead."), "already_booked")
             _check_hoarding(enterprise, slot, now)
@@ -309,7 +328,7 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
                 raise _full(slot)
             booking = Booking.objects.create(trip=trip, enterprise=enterprise, slot=slot, green=green,
                                              created_at=now, updated_at=now)
-            confirm_slot_booked(actor, trip)
+            confirm_slot_booked(actor, trip, states=states)
             audit.record(actor, "booking.created", registration_number=registration.number, trip_id=trip.pk,
                          data={**_slot_data(slot), "green": green, "booking": booking.pk})
     except SlotFull as full:
@@ -342,8 +361,7 @@ def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *
     try:
         with transaction.atomic():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
-            _lock_trip(trip)
-            _check_not_entered(trip)
+            _check_not_entered(_lock_trip(trip))
             if new_slot.day != old_slot.day:
                 _check_hoarding(enterprise, new_slot, now, exclude=booking.pk)
             moved = Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED, version=version).update(
@@ -366,8 +384,8 @@ def do_cancel_booking(actor: Actor, trip_id: int, *, now: dt.datetime | None = N
     now = now or timezone.now()
     trip = own_trip(actor, trip_id)
     with transaction.atomic():
-        _lock_trip(trip)
-        _check_not_entered(trip)
+        states = _lock_trip(trip)
+        _check_not_entered(states)
         booking = active_booking(trip.pk)
         if booking is None:
             raise NotFound(_("This truck has no arrival hour booked."), "no_booking")
@@ -375,7 +393,7 @@ def do_cancel_booking(actor: Actor, trip_id: int, *, now: dt.datetime | None = N
                 status=BookingStatus.CANCELLED, version=F("version") + 1, updated_at=now):
             raise Conflict(_("The booking was changed meanwhile; reload it and try again."), "stale_version")
         give_back_place(booking.slot_id, booking.green)
-        reopen_slot_booked(actor, trip)
+        reopen_slot_booked(actor, trip, states=states)
         audit.record(actor, "booking.cancelled", registration_number=trip.registration.number, trip_id=trip.pk,
                      data={**_slot_data(booking.slot), "booking": booking.pk})
     booking.refresh_from_db()
@@ -395,10 +413,10 @@ def do_swap_truck(actor: Actor, trip_id: int, *, plate: str, driver_name: str, d
     assert enterprise is not None
     try:
         with transaction.atomic():
-            _lock_trip(trip)
+            states = _lock_trip(trip)
             if trip.outcome != Outcome.ACTIVE:
                 raise Conflict(_("This trip is closed."), "trip_closed")
-            _check_not_entered(trip)
+            _check_not_entered(states)
             booking = active_booking(trip.pk)
             if booking is not None and now >= booking.slot.hour_start:
                 raise Conflict(_("The booked hour has started; the truck can no longer be swapped."), "hour_started")
