@@ -367,7 +367,7 @@ def do_reject_registration(actor: Actor, registration_id: int, reason: str, vers
         raise Conflict(_("Only a registration awaiting a decision can be rejected."), "wrong_status")
     with transaction.atomic():
         _transition(registration, open_statuses, version, status=RegistrationStatus.REJECTED, reject_reason=reason)
-        registration.trips.update(outcome=Outcome.REJECTED, is_open=False)
+        registration.trips.exclude(outcome=Outcome.CANCELLED).update(outcome=Outcome.REJECTED, is_open=False)
         audit.record(actor, "registration.rejected", registration_number=registration.number, note=reason)
     return registration
 
@@ -381,6 +381,9 @@ def do_cancel_registration(actor: Actor, registration_id: int, version: int | No
     if registration.status not in open_statuses:
         raise Conflict(_("This registration is already closed."), "wrong_status")
     with transaction.atomic():
+        # Lock the trucks' trips as a confirmation does: a gate entry being confirmed right now commits first
+        # and is seen below, or waits and then finds its trip cancelled.
+        list(Trip.objects.select_for_update().filter(registration=registration).values_list("pk", flat=True))
         if Checkpoint.objects.filter(trip__registration=registration, name__in=wf.GATE_ENTRY_STEPS,
                                      state=CheckpointState.CONFIRMED).exists():
             raise Conflict(_("A truck of this registration has already entered the gate; it cannot be cancelled."),

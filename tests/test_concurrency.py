@@ -111,3 +111,40 @@ def test_the_same_request_with_the_same_idempotency_key_sent_twice_at_once_regis
     assert responses[0].json() == responses[1].json(), "the retry gets the first answer"
     assert Registration.objects.count() == 1
     assert AuditEvent.objects.filter(action="registration.submitted").count() == 1
+
+
+@pytest.mark.parametrize("cancel", ["registration", "trip"])
+def test_a_cancellation_racing_the_gate_entry_never_leaves_an_entered_truck_cancelled(personas, submit, cancel):
+    firm, border = personas.api("firm1"), personas.api("border.huunghi")
+    for round_ in range(4):
+        registration = submit(vehicles=[vehicle(plate=f"12C-{round_ + 1}00.00")])
+        declaration_services.do_confirm_registration(personas.actor("bql.huunghi"), registration["id"])
+        trip_id = registration["trips"][0]["id"]
+        path = f"/registrations/{registration['id']}/cancel" if cancel == "registration" else f"/trips/{trip_id}/cancel"
+        cancelled, entered = run_together([
+            lambda path=path: firm.post(path),
+            lambda trip_id=trip_id: border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard"),
+        ])
+        assert sorted([cancelled.status_code, entered.status_code]) == [200, 409], (
+            cancelled.content, entered.content)
+        trip = Trip.objects.get(pk=trip_id)
+        gate_entry = Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_border_guard").state
+        if entered.status_code == 200:
+            assert (trip.outcome, gate_entry) == ("active", "confirmed")
+        else:
+            assert (trip.outcome, gate_entry) == ("cancelled", "pending")
+    assert audit.verify() == []
+
+
+def test_the_board_confirming_and_returning_at_once_gives_one_decision(personas, submit):
+    registration = submit()
+    board = [personas.api("bql.huunghi"), ApiClient(make_user("bql2.huunghi", agency_code="management_board.huu-nghi"))]
+    confirm, send_back = run_together([
+        lambda: board[0].post(f"/registrations/{registration['id']}/confirm"),
+        lambda: board[1].post(f"/registrations/{registration['id']}/return", {"reason": "Thiếu seal"}),
+    ])
+    assert sorted([confirm.status_code, send_back.status_code]) == [200, 409], (confirm.content, send_back.content)
+    status = Registration.objects.get(pk=registration["id"]).status
+    assert status == ("confirmed" if confirm.status_code == 200 else "returned")
+    decisions = AuditEvent.objects.filter(action__in=["registration.confirmed", "registration.returned"]).count()
+    assert decisions == 1

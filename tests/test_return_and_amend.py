@@ -261,3 +261,12 @@ def test_replacing_the_trucks_after_a_cancellation_keeps_the_remaining_trucks_ti
     assert Trip.objects.get(pk=kept).seal_number == "VN-0099"
     assert Trip.objects.get(pk=cancelled).outcome == "cancelled"
     assert Trip.objects.get(pk=cancelled).vehicle.plate == "12C12345"
+
+
+def test_rejecting_leaves_a_truck_the_enterprise_cancelled_as_cancelled(personas, submit):
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-777.77")])
+    cancelled = registration["trips"][0]["id"]
+    personas.api("firm1").post(f"/trips/{cancelled}/cancel")
+    rejected = personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/reject", {"reason": "Hàng cấm"})
+    assert rejected.status_code == 200
+    assert [t["outcome"] for t in rejected.json()["trips"]] == ["cancelled", "rejected"]
