@@ -41,9 +41,14 @@ def _forget_loaded_catalogues() -> None:
     interpolated at class creation), i.e. before ready() compiled our .mo files; without this, the
     first process on a fresh checkout would serve untranslated Vietnamese. Same reset as Django's
     own setting_changed handler for LOCALE_PATHS."""
+    import gettext
+
     from asgiref.local import Local
     from django.utils.translation import trans_real
 
+    # Python's gettext caches each parsed .mo by path: without this the stale file read at import
+    # would be served again (seen after a .po changed while an older .mo existed).
+    gettext._translations.clear()  # type: ignore[attr-defined]
     trans_real._translations = {}
     trans_real._default = None
     trans_real._active = Local()

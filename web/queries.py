@@ -141,6 +141,35 @@ def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
     return ready or [STEP_LABELS[pending[0]]]
 
 
+# --- the truck's place in the queue (queueing/) ------------------------------------------------
+
+@dataclass
+class QueueInfo:
+    window: tuple[dt.datetime, dt.datetime] | None  # the booked arrival hour, with its grace period
+    instruction: list[str]  # the call-forward, one text per language asked for
+    called_at: dt.datetime | None = None
+
+
+def queue_info(trip: Trip, languages: tuple[str, ...] = ("vi", "zh-hans")) -> QueueInfo:
+    """The booked arrival hour and any call-forward into the yard, for the driver's ticket."""
+    from django.utils import translation
+
+    from queueing.services import active_booking, arrival_window
+    from queueing.timers import instruction_text
+
+    booking = active_booking(trip.pk)
+    window = arrival_window(booking) if booking else None
+    call = getattr(trip, "call_forward", None)
+    if call is None:
+        return QueueInfo(window, [])
+    texts = []
+    for language in languages:
+        with translation.override(language):
+            area = call.waiting_area.name
+            texts.append(f"{area} → {instruction_text(call.yard)}")
+    return QueueInfo(window, texts, call.called_at)
+
+
 # --- finding a truck --------------------------------------------------------------------------
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{30,64}")

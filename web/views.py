@@ -281,13 +281,15 @@ def registration_decide(request: HttpRequest, actor: Actor, registration_id: int
 
 @require_GET
 def ticket(request: HttpRequest, token: str) -> HttpResponse:
-    trip = (Trip.objects.select_related("registration__gate", "registration__yard", "vehicle")
+    trip = (Trip.objects.select_related("registration__gate", "registration__yard", "vehicle",
+                                        "call_forward__yard", "call_forward__waiting_area")
             .filter(ticket_token=token).first())
     if trip is None:
         raise Http404
     registration = trip.registration
     url = request.build_absolute_uri(reverse("web:ticket", args=[token]))
     next_step = queries.next_step(trip, states_of(trip.pk))
+    queue = queries.queue_info(trip)
     rows = [
         (in_languages(gettext_lazy("Registration")), registration.number),
         (in_languages(gettext_lazy("Gate")), f"{registration.gate.name_vi} · {registration.gate.name_zh}"),
@@ -296,12 +298,16 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
         (in_languages(gettext_lazy("Planned arrival")),
          timezone.localtime(registration.planned_arrival).strftime("%d/%m/%Y %H:%M")),
     ]
+    if queue.window:
+        start, end = (timezone.localtime(moment) for moment in queue.window)
+        rows.append((in_languages(gettext_lazy("Booked arrival hour")), f"{start:%d/%m %H:%M}–{end:%H:%M}"))
     return render(request, "web/ticket.html", {
         "trip": trip, "registration": registration, "rows": rows, "url": url,
         "next_step": [", ".join(texts) for texts in zip(*(in_languages(s) for s in next_step), strict=True)],
         "heading": in_languages(gettext_lazy("Driver ticket")),
         "next_label": in_languages(gettext_lazy("Next step")), "stage": in_languages(Stage(trip.stage).label),
-        "stage_label": in_languages(gettext_lazy("Status")),
+        "stage_label": in_languages(gettext_lazy("Status")), "call_forward": queue.instruction,
+        "call_label": in_languages(gettext_lazy("Called forward")),
         "qr": mark_safe(qr_svg(url, 5))})  # noqa: S308
 
 

@@ -28,3 +28,30 @@ def test_ticket_needs_the_exact_token(client, declared):
     trip = declared().trips.get()
     assert client.get(f"/t/{trip.ticket_token[:-1]}/").status_code == 404
     assert client.get(f"/t/{trip.pk}/").status_code == 404
+
+
+def test_ticket_shows_the_booked_hour_and_the_call_forward(client, declared):
+
+    from django.utils import timezone
+
+    from gates.models import Yard
+    from queueing.models import Booking, CallForward, HourSlot, WaitingArea
+
+    registration = declared(confirm=True)
+    trip = registration.trips.get()
+    hour = timezone.localtime(registration.planned_arrival).replace(minute=0)
+    slot = HourSlot.objects.create(gate=registration.gate, direction="import", hour_start=hour, day=hour.date(),
+                                   capacity=10, booked=1)
+    Booking.objects.create(trip=trip, enterprise=registration.declarant, slot=slot)
+    body = client.get(f"/t/{trip.ticket_token}/").content.decode()
+    assert hour.strftime("%d/%m %H:%M") in body
+    assert "role=\"status\"" not in body, "not called forward yet"
+
+    area = WaitingArea.objects.create(gate=registration.gate, code="hn-cho", name_vi="Bãi chờ Hữu Nghị",
+                                      name_zh="友谊等候区")
+    yard = Yard.objects.get(code="huu-nghi-kiem-hoa")
+    CallForward.objects.create(trip=trip, yard=yard, waiting_area=area, called_at=timezone.now(),
+                               instruction="x")
+    body = client.get(f"/t/{trip.ticket_token}/").content.decode()
+    assert "Bãi chờ Hữu Nghị" in body and "友谊等候区" in body
+    assert "Bãi kiểm hóa Hữu Nghị" in body
