@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "crossings",
     "fees",
     "queueing",
+    "simulator",
     "web",
 ]
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("board/", include("queueing.urls")),
+    path("simulator/", include("simulator.urls")),
     path("", include("cuakhau.web_urls")),
 ]
