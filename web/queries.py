@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import Actor, is_board, may_see_personal_data, trip_scope
@@ -90,6 +91,7 @@ class TruckView:
     can_decide: bool = False  # the gate's management board may confirm or return the registration
     receiving: list[Any] = field(default_factory=list)  # Vietnamese trucks taking over the goods
     can_transship: bool = False  # the gate's board records the receiving trucks
+    queue: Any = None  # QueueInfo: booked hour and call-forward
 
     @property
     def entered_gate(self) -> bool:
@@ -121,7 +123,8 @@ def truck_view(actor: Actor, trip: Trip) -> TruckView:
                               "phone": vehicle.driver_phone if personal else mask_phone(vehicle.driver_phone)})
     return TruckView(trip=trip, steps=steps, ready=ready, driver=driver_view(actor, trip), fee=fee_of(trip),
                      next_step=next_step(trip, states), can_decide=can_decide, receiving=receiving,
-                     can_transship=transships and can_decide and trip.outcome == Outcome.ACTIVE)
+                     can_transship=transships and can_decide and trip.outcome == Outcome.ACTIVE,
+                     queue=queue_info(trip, (get_language() or "vi",)))
 
 
 def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
