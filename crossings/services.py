@@ -132,6 +132,9 @@ def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
     if actor.enterprise is None or trip.registration.declarant_id != actor.enterprise.pk:
         raise Forbidden(_("Only the declaring enterprise can cancel its truck."))
     with transaction.atomic():
+        # The registration first, then the trip, as every action locks them: an amendment or a cancellation
+        # of the whole registration running now finishes first.
+        type(trip.registration).objects.select_for_update().filter(pk=trip.registration_id).values_list("pk").first()
         Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
         states = states_of(trip.pk)
         if any(states.get(step) == CheckpointState.CONFIRMED for step in wf.GATE_ENTRY_STEPS):

@@ -381,8 +381,9 @@ def do_cancel_registration(actor: Actor, registration_id: int, version: int | No
     if registration.status not in open_statuses:
         raise Conflict(_("This registration is already closed."), "wrong_status")
     with transaction.atomic():
-        # Lock the trucks' trips as a confirmation does: a gate entry being confirmed right now commits first
-        # and is seen below, or waits and then finds its trip cancelled.
+        # Lock the registration, then its trips (the order every action takes): a gate entry being confirmed
+        # right now commits first and is seen below, or waits and then finds its trip cancelled.
+        Registration.objects.select_for_update().filter(pk=registration.pk).values_list("pk").first()
         list(Trip.objects.select_for_update().filter(registration=registration).values_list("pk", flat=True))
         if Checkpoint.objects.filter(trip__registration=registration, name__in=wf.GATE_ENTRY_STEPS,
                                      state=CheckpointState.CONFIRMED).exists():

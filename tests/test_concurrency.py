@@ -148,3 +148,37 @@ def test_the_board_confirming_and_returning_at_once_gives_one_decision(personas,
     assert status == ("confirmed" if confirm.status_code == 200 else "returned")
     decisions = AuditEvent.objects.filter(action__in=["registration.confirmed", "registration.returned"]).count()
     assert decisions == 1
+
+
+def test_the_enterprise_cancelling_while_the_board_confirms_gives_one_consistent_outcome(personas, submit):
+    firm, board = personas.api("firm1"), personas.api("bql.huunghi")
+    for round_ in range(3):
+        registration = submit(vehicles=[vehicle(plate=f"12C-{round_ + 1}11.11"),
+                                        vehicle(plate=f"12C-{round_ + 1}22.22")])
+        cancelled, confirmed = run_together([
+            lambda rid=registration["id"]: firm.post(f"/registrations/{rid}/cancel"),
+            lambda rid=registration["id"]: board.post(f"/registrations/{rid}/confirm"),
+        ])
+        assert cancelled.status_code == 200 and confirmed.status_code in (200, 409), (cancelled.content,
+                                                                                      confirmed.content)
+        stored = Registration.objects.get(pk=registration["id"])
+        assert stored.status == "cancelled"
+        assert set(stored.trips.values_list("outcome", flat=True)) == {"cancelled"}
+        assert not stored.trips.filter(is_open=True).exists()
+
+
+def test_cancelling_a_truck_while_the_registration_is_amended_keeps_it_cancelled(personas, submit):
+    firm = personas.api("firm1")
+    for round_ in range(3):
+        registration = submit(vehicles=[vehicle(plate=f"12C-{round_ + 1}33.33"),
+                                        vehicle(plate=f"12C-{round_ + 1}44.44")])
+        trip_id = registration["trips"][0]["id"]
+        cancelled, amended = run_together([
+            lambda trip_id=trip_id: firm.post(f"/trips/{trip_id}/cancel"),
+            lambda rid=registration["id"]: firm.patch(f"/registrations/{rid}", {"version": 1,
+                                                                                 "yard": "huu-nghi-chuyen-tai"}),
+        ])
+        assert cancelled.status_code == 200, cancelled.content
+        assert amended.status_code in (200, 409, 422), amended.content
+        trip = Trip.objects.get(pk=trip_id)
+        assert (trip.outcome, trip.is_open) == ("cancelled", False)
