@@ -85,8 +85,22 @@ def form_context(values: dict[str, Any], errors: dict[str, list[Any]] | None = N
     for v_index, vehicle in enumerate(_rows(values.get("vehicles"))):
         vehicle.setdefault("driver", {})
         vehicles.append({"prefix": f"vehicles.{v_index}", "v": vehicle})
-    return {"values": values, "consignments": consignments, "vehicles": vehicles, "errors": errors or {},
-            **choices()}
+    errors = errors or {}
+    shown = {"gate", "direction", "planned_arrival", "yard", "fee_payer_tax_code", "consignments", "vehicles"}
+    for c in consignments:
+        shown |= {f"{c['prefix']}.{name}" for name in CONSIGNMENT_FIELDS}
+        shown |= {f"{i['prefix']}.{name}" for i in c["items"] for name in ITEM_FIELDS}
+    shown |= {f"{v['prefix']}.{name}" for v in vehicles for name in VEHICLE_FIELDS}
+    # Anything not next to an input (e.g. a stale version) is listed at the top of the form.
+    other_errors = [message for field, messages in errors.items() if field not in shown for message in messages]
+    return {"values": values, "consignments": consignments, "vehicles": vehicles, "errors": errors,
+            "other_errors": other_errors, **choices()}
+
+
+CONSIGNMENT_FIELDS = ("declaration_number", "declaration_type", "description", "items")
+ITEM_FIELDS = ("hs_code", "description", "quantity", "unit", "gross_weight_kg", "value", "currency")
+VEHICLE_FIELDS = ("plate", "load_class", "journey", "trailer_plate", "container_number", "seal_number",
+                  "permit_number", "driver", "driver.name", "driver.identity_document", "driver.phone")
 
 
 def choices() -> dict[str, Any]:

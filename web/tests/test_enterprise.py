@@ -202,3 +202,13 @@ def test_no_cancel_button_once_the_truck_entered_and_no_edit_once_confirmed(logi
     assert f"/trips/{trip.pk}/cancel/" not in client.get(f"/registrations/{registration.pk}/").content.decode()
     assert client.post(f"/trips/{trip.pk}/cancel/").status_code == 409
     assert client.get(f"/registrations/{registration.pk}/edit/").status_code == 409
+
+
+def test_errors_without_an_input_are_listed_at_the_top(login, declared):
+    registration = declared()
+    data = form_data()
+    data["version"] = "abc"
+    response = login("firm1").post(f"/registrations/{registration.pk}/edit/", data)
+    assert response.status_code == 422
+    top = response.content.decode().split('id="regform"')[0]
+    assert top.count("<li>") == 1, "the bad version is reported above the form"
