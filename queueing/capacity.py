@@ -150,9 +150,9 @@ def slot_defaults(plan: CapacityPlan, gate_id: int, flow: str, hour_start: dt.da
 def ensure_slot(gate: Gate, flow: str, hour_start: dt.datetime, now: dt.datetime | None = None) -> HourSlot:
     """The hour's row, created with its capacity on first use; the unique constraint settles a race."""
     now = now or timezone.now()
-    existing = HourSlot.objects.filter(gate=gate, direction=flow, hour_start=hour_start).first()
-    if existing is not None:
-        return existing
+    existing = list(HourSlot.objects.filter(gate=gate, direction=flow, hour_start=hour_start).order_by()[:1])
+    if existing:
+        return existing[0]
     plan = CapacityPlan.load([gate.pk], hour_start, hour_start + HOUR)
     slot, _ = HourSlot.objects.get_or_create(gate=gate, direction=flow, hour_start=hour_start,
                                              defaults=slot_defaults(plan, gate.pk, flow, hour_start, now))

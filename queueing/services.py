@@ -13,11 +13,14 @@ back places, change the booking, set the workflow's `slot_booked` step, write th
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import Combinable
 from django.utils import timezone
@@ -27,7 +30,6 @@ from accounts.services import Actor, is_board
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
-from crossings.services import get_trip
 from crossings.slot_step import confirm_slot_booked, reopen_slot_booked
 from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ServiceError, ValidationFailed
 from cuakhau.lib.plates import plate_country
@@ -111,27 +113,30 @@ def is_green(registration_id: int) -> bool:
 
 def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, now: dt.datetime | None = None,
                only_free: bool = True, green: bool | None = None, limit: int | None = None) -> list[FreeHour]:
-    """Hours from `start` (floored) over `hours` hours with their places; bookable hours only."""
+    """Hours from `start` (floored) over `hours` hours with their places; with `only_free`, those with a
+    place for a truck of the green lane (`green`), for any other truck (`green=False`), or for either."""
     now = now or timezone.now()
     start = max(local_hour_start(start), local_hour_start(now))
     end = start + dt.timedelta(hours=hours)
     plan = CapacityPlan.load([gate.pk], start, end)
-    rows = {slot.hour_start: slot for slot in HourSlot.objects.filter(gate=gate, direction=flow,
-                                                                       hour_start__gte=start, hour_start__lt=end)}
+    rows = {row[0]: row[1:] for row in HourSlot.objects.filter(
+        gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end).values_list(
+        "hour_start", "capacity", "booked", "reserved", "green_booked")}
     release_from = now + conf.green_release_lead()
     found: list[FreeHour] = []
     for hour in hours_between(start, end):
-        slot = rows.get(hour)
-        if slot is None:
+        row = rows.get(hour)
+        if row is None:
             capacity = plan.capacity(gate.pk, flow, hour)
+            booked, green_booked = 0, 0
             reserved = 0 if hour <= release_from else plan.reserved(gate.pk, capacity)
-            slot = HourSlot(capacity=capacity, booked=0, reserved=reserved, green_booked=0)
-        entry = FreeHour(hour, slot.capacity, slot.booked, slot.free, slot.free_general)
-        wanted = entry.free if green else entry.free_general if green is False else max(entry.free,
-                                                                                          entry.free_general)
-        if only_free and wanted <= 0:
+        else:
+            capacity, booked, reserved, green_booked = row
+        free = max(capacity - booked, 0)
+        free_general = max(capacity - max(reserved, green_booked) - (booked - green_booked), 0)
+        if only_free and (free_general if green is False else free) <= 0:
             continue
-        found.append(entry)
+        found.append(FreeHour(hour, capacity, booked, free, free_general))
         if limit is not None and len(found) >= limit:
             break
     return found
@@ -169,10 +174,15 @@ def check_rate(actor: Actor, now: float | None = None) -> None:
 
 
 def own_trip(actor: Actor, trip_id: int) -> Trip:
-    trip = get_trip(actor, trip_id)
-    if actor.enterprise is None or trip.registration.declarant_id != actor.enterprise.pk:
+    """The trip if the actor's enterprise declared it: 403 for anyone else but an enterprise, 404 for
+    another enterprise (never reveal its records)."""
+    if actor.enterprise is None:
         raise Forbidden(_("Only the declaring enterprise books, moves or cancels the arrival hour of its truck."))
-    return trip
+    found = list(Trip.objects.select_related("registration__gate").filter(
+        pk=trip_id, registration__declarant_id=actor.enterprise.pk).order_by()[:1])
+    if not found:
+        raise NotFound(_("Trip not found."))
+    return found[0]
 
 
 def check_hour(hour_start: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -252,6 +262,34 @@ def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, ex
                        % {"n": cap}, "booking_cap")
 
 
+# --- one writer at a time on SQLite -------------------------------------------------------------
+
+_SQLITE_WRITER = threading.RLock()
+
+
+@contextmanager
+def serialized_writes() -> Iterator[None]:
+    """On SQLite, let this process's threads take the database's single write lock one after the other.
+
+    SQLite admits one writer; a writer that finds the lock taken sleeps in growing steps (its busy
+    handler: 1, 2, 5 … 100 ms) even when the lock frees a millisecond later, so under contention
+    threads spend most of their time asleep. Queueing them on a Python lock first wakes each as soon
+    as the previous one commits. Taken only outside a transaction (never while holding SQLite's
+    lock, which could deadlock); a no-op on PostgreSQL, whose row locks wake waiters at once.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with _SQLITE_WRITER:
+        yield
+
+
+@contextmanager
+def booking_transaction() -> Iterator[None]:
+    with serialized_writes(), transaction.atomic():
+        yield
+
+
 # --- taking and giving back places -------------------------------------------------------------
 
 def take_place(slot_id: int, green: bool) -> bool:
@@ -305,17 +343,20 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
     green = is_green(registration.pk)
     slot = ensure_slot(registration.gate, flow_of(registration.direction), hour, now)
     slot.gate = registration.gate
+    if (slot.free if green else slot.free_general) <= 0:
+        # Full when read: say so without taking any lock. (A place that frees meanwhile is offered
+        # again by the next request; the conditional UPDATE below is what guarantees capacity.)
+        raise _offer_next_free(_full(slot), slot, green, now)
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with transaction.atomic():
+        with booking_transaction():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
             states = _lock_trip(trip)
             if trip.outcome not in (Outcome.ACTIVE, Outcome.NO_SHOW):
                 raise Conflict(_("This trip is closed."), "trip_closed")
             _check_not_entered(states)
-            if Booking.objects.filter(trip=trip, status=BookingStatus.BOOKED).exists():
-                raise Conflict(_("This truck already has an arrival hour; move it instead."), "already_booked")
+            # A second booking of the trip is refused by the unique index one_booking_per_trip (below).
             _check_hoarding(enterprise, slot, now)
             reopened = trip.outcome == Outcome.NO_SHOW
             if reopened:
@@ -355,11 +396,13 @@ def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *
     new_slot.gate = registration.gate
     if new_slot.pk == booking.slot_id:
         raise ValidationFailed({"hour_start": [_("This is already the booked hour.")]})
+    if (new_slot.free if booking.green else new_slot.free_general) <= 0:
+        raise _offer_next_free(_full(new_slot), new_slot, booking.green, now)
     old_slot = booking.slot
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with transaction.atomic():
+        with booking_transaction():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
             _check_not_entered(_lock_trip(trip))
             if new_slot.day != old_slot.day:
@@ -383,7 +426,7 @@ def do_cancel_booking(actor: Actor, trip_id: int, *, now: dt.datetime | None = N
     """Give the place back at once; the trip needs a new hour before it may enter the gate."""
     now = now or timezone.now()
     trip = own_trip(actor, trip_id)
-    with transaction.atomic():
+    with booking_transaction():
         states = _lock_trip(trip)
         _check_not_entered(states)
         booking = active_booking(trip.pk)
@@ -412,7 +455,7 @@ def do_swap_truck(actor: Actor, trip_id: int, *, plate: str, driver_name: str, d
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with transaction.atomic():
+        with booking_transaction():
             states = _lock_trip(trip)
             if trip.outcome != Outcome.ACTIVE:
                 raise Conflict(_("This trip is closed."), "trip_closed")

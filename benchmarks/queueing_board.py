@@ -1,0 +1,353 @@
+"""Benchmark: the public live board with 10,000 active trucks, and arrival-hour bookings under contention.
+
+    .venv/bin/python -m benchmarks.queueing_board                 # SQLite (fresh file in a temp data dir)
+    .venv/bin/python -m benchmarks.queueing_board --postgres      # PostgreSQL (fresh database on 127.0.0.1)
+    .venv/bin/python -m benchmarks.queueing_board --append        # … and append the results to queueing.md
+
+1. Board. Bulk-loads --active trucks in progress at three gates (60 % waiting at the gate, 30 % in
+   the yard, 10 % registered) with all 14 checkpoints each, --history completed trucks from earlier
+   days plus a few hundred that left within the hour, and booked hours for the next 24 h. Then,
+   in-process through Django's full request cycle (test Client, every middleware), times
+   GET /api/v1/board and GET /api/v1/board/huu-nghi against a bare public Django JSON view
+   (`JsonResponse({"ok": True})`) in the same run, and counts the SQL queries of one board request.
+   Target (issue 4): board JSON ≤ 20 ms.
+2. Bookings under contention. --processes processes × --threads threads (own connection each; like
+   server workers) book --bookings confirmed
+   trips into the same few hours (capacity 60 each, green share 20 %); a refused booking moves on
+   to the next hour offered, as a client would. Reports successful bookings per second and checks
+   that no hour holds more bookings than its capacity, and that each hour's counter equals its
+   booking rows. Target: ≥ 100 bookings/s, 0 over-booked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import common
+
+RESULTS = Path(__file__).resolve().parent / "queueing.md"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--pg-url", default="")
+    parser.add_argument("--active", type=int, default=10_000, help="active trucks on the board")
+    parser.add_argument("--history", type=int, default=10_000, help="completed trucks of earlier days")
+    parser.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
+    parser.add_argument("--bookings", type=int, default=1500, help="trips booked under contention")
+    parser.add_argument("--processes", type=int, default=2, help="booking processes (like server workers)")
+    parser.add_argument("--threads", type=int, default=8, help="booking threads per process")
+    parser.add_argument("--append", action="store_true", help=f"append the results to {RESULTS.name}")
+    return parser.parse_args(argv)
+
+
+# --- bulk data ------------------------------------------------------------------------------------
+
+PER_REGISTRATION = 3  # trucks per registration, as in a typical day's declarations
+GATES = (("huu-nghi", "huu-nghi-kiem-hoa", 0.6), ("tan-thanh", "xuan-cuong", 0.3), ("chi-ma", "chi-ma", 0.1))
+
+
+def bulk_trucks(people: common.People, active: int, history: int) -> dict[str, int]:
+    """Registrations, trips and checkpoints written with bulk_create (the services would take minutes)."""
+    from django.utils import timezone
+
+    from crossings import workflow as wf
+    from crossings.models import Checkpoint, Outcome, Stage, Trip
+    from declarations.models import Registration, RegistrationStatus
+    from enterprises.models import Driver, Vehicle
+    from gates.models import Gate, Yard
+
+    now = timezone.now()
+    firm = people.firm.profile.enterprise
+    driver = Driver.objects.create(enterprise=firm, name="Nguyễn Văn An", identity_document="001089000001",
+                                   phone="0912345678")
+    gates = {code: (Gate.objects.get(code=code), Yard.objects.get(code=yard)) for code, yard, _ in GATES}
+    plans: list[tuple[str, str, str, dt.datetime | None]] = []  # gate, stage, outcome, left_gate time
+    for code, _yard, share in GATES:
+        n = int(active * share)
+        plans += [(code, Stage.AT_GATE, Outcome.ACTIVE, None)] * int(n * 0.6)
+        plans += [(code, Stage.IN_YARD if i % 2 else Stage.PAID, Outcome.ACTIVE, None) for i in range(int(n * 0.3))]
+        plans += [(code, Stage.REGISTERED, Outcome.ACTIVE, None)] * (n - int(n * 0.6) - int(n * 0.3))
+        plans += [(code, Stage.LEFT_GATE, Outcome.COMPLETED, now - dt.timedelta(minutes=1 + i % 55))
+                  for i in range(int(300 * share))]
+        plans += [(code, Stage.LEFT_GATE, Outcome.COMPLETED, now - dt.timedelta(days=1 + i % 30, minutes=i % 600))
+                  for i in range(int(history * share))]
+    vehicles = Vehicle.objects.bulk_create(
+        Vehicle(plate=f"{10 + i // 90_000:02d}C{10_000 + i % 90_000}", country="VN", load_class="ge18", owner=firm)
+        for i in range(len(plans)))
+    registrations: dict[tuple[str, int], Registration] = {}
+    for index, (code, *_rest) in enumerate(plans):
+        key = (code, index // PER_REGISTRATION)
+        if key not in registrations:
+            gate, yard = gates[code]
+            registrations[key] = Registration(
+                number=f"BENCH-{code}-{index // PER_REGISTRATION:06d}", gate=gate,
+                direction="import" if (index // PER_REGISTRATION) % 3 else "export",
+                planned_arrival=now, declarant=firm, fee_payer=firm, yard=yard, status=RegistrationStatus.CONFIRMED,
+                created_by=people.firm)
+    Registration.objects.bulk_create(registrations.values(), batch_size=500)
+    trips = Trip.objects.bulk_create(
+        (Trip(registration=registrations[(code, index // PER_REGISTRATION)],
+              position=index % PER_REGISTRATION + 1, vehicle=vehicles[index],
+              driver=driver, load_class="ge18", stage=stage, outcome=outcome,
+              is_open=outcome == Outcome.ACTIVE, ticket_token=secrets.token_urlsafe(32))
+         for index, (code, stage, outcome, _left) in enumerate(plans)), batch_size=2000)
+    done_by_stage = {
+        Stage.REGISTERED: 2, Stage.AT_GATE: 5, Stage.IN_YARD: 6, Stage.PAID: 6, Stage.LEFT_GATE: len(wf.WORKFLOW)}
+    checkpoints = []
+    for trip, (_code, stage, _outcome, left_at) in zip(trips, plans, strict=True):
+        confirmed_upto = done_by_stage[stage] + (4 if stage == Stage.PAID else 0)
+        for position, step in enumerate(wf.WORKFLOW):
+            if step.name == "slot_booked" or (step.name in ("plant_quarantine", "animal_quarantine", "transshipment")):
+                state = wf.State.NOT_REQUIRED
+            elif position < confirmed_upto:
+                state = wf.State.CONFIRMED
+            else:
+                state = wf.State.PENDING
+            at = (left_at if left_at and step.name == "left_gate" else
+                  (left_at or now) - dt.timedelta(hours=3) if state == wf.State.CONFIRMED else None)
+            checkpoints.append(Checkpoint(trip=trip, name=step.name, position=position, state=state, confirmed_at=at))
+        if len(checkpoints) > 20_000:
+            Checkpoint.objects.bulk_create(checkpoints, batch_size=5000)
+            checkpoints = []
+    Checkpoint.objects.bulk_create(checkpoints, batch_size=5000)
+    return {"trips": len(trips), "active": sum(1 for p in plans if p[2] == Outcome.ACTIVE),
+            "checkpoints": Checkpoint.objects.count()}
+
+
+def bulk_slots() -> int:
+    """Every import/export hour of the next 24 h at the three gates, half booked."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from gates.models import Gate
+    from queueing.capacity import ensure_slot, hours_between
+    from queueing.models import HourSlot
+
+    now = timezone.now()
+    count = 0
+    for code, _yard, _share in GATES:
+        gate = Gate.objects.get(code=code)
+        for hour in hours_between(now, now + dt.timedelta(hours=24)):
+            for flow in ("import", "export"):
+                ensure_slot(gate, flow, hour)
+                count += 1
+    HourSlot.objects.update(booked=F("capacity") / 2)
+    return count
+
+
+# --- timing ---------------------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def time_get(client: Any, path: str, n: int) -> dict[str, float]:
+    for _ in range(max(5, n // 20)):  # warm-up
+        client.get(path)
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - started) * 1e3)
+        assert response.status_code == 200, (path, response.status_code)
+    return {"p50": statistics.median(samples), "p95": percentile(samples, 0.95), "p99": percentile(samples, 0.99),
+            "mean": statistics.fmean(samples)}
+
+
+def measure_board(n: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    with override_settings(ROOT_URLCONF="benchmarks.queueing_board_urls"):
+        client = Client()
+        bare = time_get(client, "/bench/bare-public", n)
+        board = time_get(client, "/api/v1/board", n)
+        one_gate = time_get(client, "/api/v1/board/huu-nghi", n)
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/api/v1/board").json()
+    return {"bare": bare, "board": board, "one_gate": one_gate, "queries": len(queries.captured_queries),
+            "waiting": sum(g["waiting"] for g in body["gates"])}
+
+
+# --- bookings under contention -------------------------------------------------------------------------
+
+def _booking_process(trip_ids: list[int], first_hour: dt.datetime, firm_user_id: int, threads: int,
+                     barrier: Any, results: Any) -> None:
+    """One worker process (like one gunicorn worker): `threads` threads booking its share of the trips."""
+    from django.contrib.auth.models import User
+    from django.db import connection, connections
+
+    from cuakhau.errors import ServiceError
+    from queueing import services
+
+    connections.close_all()  # never share the parent's connection
+    firm = common.actor(User.objects.get(pk=firm_user_id))
+    queue = list(trip_ids)
+    lock = threading.Lock()
+    outcome = {"booked": 0, "refused": 0, "errors": 0}
+    local_barrier = threading.Barrier(threads)
+
+    def worker() -> None:
+        try:
+            local_barrier.wait()
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    trip_id = queue.pop()
+                hour = first_hour
+                for _attempt in range(40):
+                    try:
+                        services.do_book(firm, trip_id, hour)
+                        with lock:
+                            outcome["booked"] += 1
+                        break
+                    except services.SlotFull as full:  # the next free hour offered, as a client would
+                        with lock:
+                            outcome["refused"] += 1
+                        if not full.next_free:
+                            break
+                        hour = full.next_free[0].hour_start
+                    except ServiceError:
+                        with lock:
+                            outcome["errors"] += 1
+                        break
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    barrier.wait()
+    cpu_before = time.process_time()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    results.put({**outcome, "cpu_s": time.process_time() - cpu_before})
+
+
+def measure_bookings(people: common.People, count: int, processes: int, threads: int) -> dict[str, Any]:
+    import multiprocessing
+
+    from django.conf import settings
+    from django.db import connections
+    from django.db.models import Count, F, Q
+    from django.utils import timezone
+
+    from gates.models import Gate
+    from queueing.capacity import local_hour_start
+    from queueing.models import Booking, BookingStatus, HourSlot
+
+    # One enterprise plays every client here; the anti-hoarding cap would stop it at 100 a day.
+    settings.QUEUEING_MAX_OPEN_BOOKINGS_PER_DAY = 1_000_000
+    Gate.objects.filter(code="huu-nghi").update(uses_slots=True)  # booking confirms the slot_booked step
+    trip_ids = common.make_confirmed_trips(people, count, province=90)
+    first_hour = local_hour_start(timezone.localtime() + dt.timedelta(days=2)).replace(hour=7)
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    results = context.Queue()
+    shares = [trip_ids[i::processes] for i in range(processes)]
+    children = [context.Process(target=_booking_process, args=(share, first_hour, people.firm.pk, threads, barrier,
+                                                                results)) for share in shares]
+    for child in children:
+        child.start()
+    barrier.wait()
+    started = time.perf_counter()
+    outcome: dict[str, float] = {"booked": 0, "refused": 0, "errors": 0, "cpu_s": 0.0}
+    for _ in children:
+        for key, value in results.get(timeout=600).items():
+            outcome[key] += value
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.join()
+    over = HourSlot.objects.filter(booked__gt=F("capacity")).count()
+    mismatched = sum(1 for slot in HourSlot.objects.filter(hour_start__gte=first_hour).annotate(
+        rows=Count("bookings", filter=Q(bookings__status=BookingStatus.BOOKED))) if slot.rows != slot.booked)
+    hours_used = HourSlot.objects.filter(hour_start__gte=first_hour, booked__gt=0).count()
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == outcome["booked"]
+    return {**outcome, "seconds": seconds, "per_second": outcome["booked"] / seconds, "over_booked": over,
+            "cpu_ms_per_booking": outcome["cpu_s"] * 1e3 / max(outcome["booked"], 1),
+            "counter_mismatch": mismatched, "hours_used": hours_used, "processes": processes, "threads": threads}
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    env = common.prepare(postgres=args.postgres, pg_url=args.pg_url)
+    try:
+        common.django_setup()
+        common.migrate_and_load_reference()
+        people = common.make_people()
+        started = time.perf_counter()
+        loaded = bulk_trucks(people, args.active, args.history)
+        slots = bulk_slots()
+        load_seconds = time.perf_counter() - started
+        print(f"loaded {loaded} and {slots} hour slots in {load_seconds:.1f} s", flush=True)
+        board = measure_board(args.requests)
+        print(f"board: {board}", flush=True)
+        bookings = measure_bookings(people, args.bookings, args.processes, args.threads)
+        print(f"bookings: {bookings}", flush=True)
+        report = render(args, env.database, loaded, board, bookings)
+        print(report)
+        if args.append:
+            with RESULTS.open("a", encoding="utf-8") as out:
+                out.write(report + "\n")
+    finally:
+        env.cleanup()
+
+
+def render(args: argparse.Namespace, database: str, loaded: dict[str, int], board: dict[str, Any],
+           bookings: dict[str, Any]) -> str:
+    def row(label: str, t: dict[str, float]) -> str:
+        return f"| {label} | {t['p50']:.2f} | {t['p95']:.2f} | {t['p99']:.2f} | {t['mean']:.2f} |"
+
+    verdict_board = "met" if board["board"]["p95"] <= 20 else "NOT met"
+    verdict_book = "met" if bookings["per_second"] >= 100 and bookings["over_booked"] == 0 else "NOT met"
+    command = "python -m benchmarks.queueing_board" + (" --postgres" if args.postgres else "")
+    return "\n".join([
+        f"\n## {common.now_utc()} — {database}",
+        "",
+        f"`{command}` · {common.machine_line()} · load {common.load_average()}",
+        "",
+        f"Data: {loaded['active']:,} active trucks ({board['waiting']:,} waiting at the gates), "
+        f"{loaded['trips']:,} trips in all, {loaded['checkpoints']:,} checkpoint rows.",
+        "",
+        f"**Board** ({args.requests} sequential requests each, in-process through Django's full request cycle; "
+        f"{board['queries']} SQL queries per board request) — target ≤ 20 ms: **{verdict_board}** (p95).",
+        "",
+        "| endpoint | p50 ms | p95 ms | p99 ms | mean ms |",
+        "|---|---:|---:|---:|---:|",
+        row("bare public JSON view (baseline)", board["bare"]),
+        row("GET /api/v1/board (all gates)", board["board"]),
+        row("GET /api/v1/board/huu-nghi", board["one_gate"]),
+        "",
+        f"**Bookings under contention**: {bookings['processes']} processes × {bookings['threads']} threads, "
+        f"{args.bookings} trips into the same hours "
+        f"(capacity 60/h import at Hữu Nghị, green share 20 %), refused ones retry the next free hour offered: "
+        f"{bookings['booked']} booked, {bookings['refused']} refusals (hour full), {bookings['errors']} other errors "
+        f"in {bookings['seconds']:.2f} s = **{bookings['per_second']:.0f} bookings/s**; over-booked hours: "
+        f"**{bookings['over_booked']}**; hours whose counter ≠ booking rows: {bookings['counter_mismatch']}; "
+        f"hours used: {bookings['hours_used']} — target ≥ 100/s with 0 over-booked: **{verdict_book}**. "
+        f"Python CPU of the booking processes: {bookings['cpu_ms_per_booking']:.1f} ms per successful booking "
+        f"(refusals included; the database server's own CPU not included).",
+    ])
+
+
+if __name__ == "__main__":
+    main()
