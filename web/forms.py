@@ -23,7 +23,7 @@ from cuakhau.lib.codes import normalize_hs_code
 from cuakhau.lib.errors import InvalidValue
 from declarations.schemas import RegistrationIn, RegistrationPatch
 from enterprises.models import LoadClass
-from gates.models import Direction, Gate, WorkingHours, Yard
+from gates.models import Direction, Gate, Lane, WorkingHours, Yard
 from gates.services import gate_is_open, goods_not_permitted, opening_hours_text
 
 
@@ -174,5 +174,12 @@ class YardPlacesForm(forms.ModelForm):
         fields = ["places"]
 
 
+class LaneRateForm(forms.ModelForm):
+    class Meta:
+        model = Lane
+        fields = ["trucks_per_hour"]
+
+
 HoursFormSet = forms.modelformset_factory(WorkingHours, form=WorkingHoursForm, extra=1, can_delete=True)
 YardFormSet = forms.modelformset_factory(Yard, form=YardPlacesForm, extra=0)
+LaneFormSet = forms.modelformset_factory(Lane, form=LaneRateForm, extra=0)

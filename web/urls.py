@@ -5,6 +5,7 @@ from web import views
 app_name = "web"
 
 urlpatterns = [
+    path("favicon.ico", views.favicon, name="favicon"),
     path("trips/", views.trips, name="trips"),
     path("trips/<int:trip_id>/cancel/", views.trip_cancel, name="trip_cancel"),
     path("trips/<int:trip_id>/audit/", views.trip_audit, name="trip_audit"),

@@ -277,6 +277,17 @@ def registration_decide(request: HttpRequest, actor: Actor, registration_id: int
     return redirect("web:registration", registration.pk)
 
 
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
+           b'fill="#0b4f6c"/><path d="M6 24V12l10-6 10 6v12h-6v-7h-8v7z" fill="#fff"/></svg>')
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every site; answering avoids a 404 in their console."""
+    response = HttpResponse(FAVICON, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # --- driver ticket (public, by unguessable token) ---------------------------------------------
 
 @require_GET
@@ -449,30 +460,35 @@ def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     editable = actor.is_supervisor
     hours_qs = gate.working_hours.all()
     yards_qs = gate.yards.all()
+    lanes_qs = gate.lanes.all()
     if request.method == "POST":
         if not editable:
             raise Forbidden(_("Only the province supervisor can change working hours and capacity."))
         hours = web_forms.HoursFormSet(request.POST, queryset=hours_qs, prefix="hours")
         yards = web_forms.YardFormSet(request.POST, queryset=yards_qs, prefix="yards")
-        if hours.is_valid() and yards.is_valid():
+        lanes = web_forms.LaneFormSet(request.POST, queryset=lanes_qs, prefix="lanes")
+        if hours.is_valid() and yards.is_valid() and lanes.is_valid():
             with transaction.atomic():
                 for form in hours.forms:
                     if form.has_changed() and not (form.cleaned_data.get("DELETE") and form.instance.pk is None):
                         form.instance.gate = gate
                 hours.save()
                 yards.save()
+                lanes.save()
                 audit.record(actor, "gate.settings_changed", data={
                     "gate": gate.code,
                     "hours": [f"{h.weekday} {h.opens:%H:%M}-{h.closes:%H:%M}" for h in gate.working_hours.all()],
-                    "yards": {y.code: y.places for y in gate.yards.all()}})
+                    "yards": {y.code: y.places for y in gate.yards.all()},
+                    "lanes": {lane.code: lane.trucks_per_hour for lane in gate.lanes.all()}})
             messages.success(request, _("Working hours and capacity saved."))
             return redirect("web:board_gate", gate.code)
         status = 422
     else:
         hours = web_forms.HoursFormSet(queryset=hours_qs, prefix="hours")
         yards = web_forms.YardFormSet(queryset=yards_qs, prefix="yards")
+        lanes = web_forms.LaneFormSet(queryset=lanes_qs, prefix="lanes")
         status = 200
     row = queries.province_overview(Gate.objects.filter(pk=gate.pk))[0]
     return render(request, "web/board/gate.html", {
-        "gate": gate, "hours": hours, "yards": yards, "editable": editable, "row": row,
+        "gate": gate, "hours": hours, "yards": yards, "lanes": lanes, "editable": editable, "row": row,
         "closures": gate.closures.filter(ends_at__gte=timezone.now())}, status=status)

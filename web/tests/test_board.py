@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crossings.models import AuditEvent
 from crossings.services import do_confirm_checkpoint
-from gates.models import WorkingHours, Yard
+from gates.models import Lane, WorkingHours, Yard
 from web.queries import congestion
 
 
@@ -51,11 +51,17 @@ def test_supervisor_edits_working_hours_and_capacity(login, reference):
                      f"hours-{index}-opens": row.opens.strftime("%H:%M"), f"hours-{index}-closes": closes})
     for index, yard in enumerate(yards):
         data.update({f"yards-{index}-id": str(yard.pk), f"yards-{index}-places": str(yard.places + 10)})
+    lanes = list(Lane.objects.filter(gate__code="huu-nghi").order_by("gate", "code"))
+    data.update({"lanes-TOTAL_FORMS": str(len(lanes)), "lanes-INITIAL_FORMS": str(len(lanes)),
+                 "lanes-MIN_NUM_FORMS": "0", "lanes-MAX_NUM_FORMS": "1000"})
+    for index, lane in enumerate(lanes):
+        data.update({f"lanes-{index}-id": str(lane.pk), f"lanes-{index}-trucks_per_hour": "45"})
     response = client.post("/province/gates/huu-nghi/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     monday = WorkingHours.objects.get(gate__code="huu-nghi", weekday=0)
     assert monday.closes.strftime("%H:%M") == "23:00"
     assert Yard.objects.get(pk=yards[0].pk).places == yards[0].places + 10
+    assert set(Lane.objects.filter(gate__code="huu-nghi").values_list("trucks_per_hour", flat=True)) == {45}
     assert AuditEvent.objects.filter(action="gate.settings_changed").exists()
 
     data[f"hours-{0}-closes"] = "06:00"

@@ -189,6 +189,7 @@ def test_home_sends_each_role_to_its_page(login, client, reference):
     assert login("province").get("/")["Location"] == "/province/"
     assert client.get("/").status_code == 200
     assert client.get("/healthz").status_code == 200
+    assert client.get("/favicon.ico")["Content-Type"] == "image/svg+xml", "no 404 in the browser console"
 
 
 def test_no_cancel_button_once_the_truck_entered_and_no_edit_once_confirmed(login, declared, personas):
