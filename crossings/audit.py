@@ -39,8 +39,10 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
 
 def record(actor: Actor, action: str, *, registration_number: str = "", trip_id: int | None = None,
            checkpoint: str = "", note: str = "", automatic: bool = False,
-           data: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event. Must run inside the transaction that makes the change it records."""
+           data: dict[str, Any] | None = None, gate_code: str = "") -> AuditEvent:
+    """Append one event. Must run inside the transaction that makes the change it records.
+
+    `gate_code` is the gate the action concerns, for actors without a gate of their own (enterprises)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
@@ -51,7 +53,7 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
         actor_name=actor.name,
         role=actor.kind,
         agency_code=actor.agency.code if actor.agency else "",
-        gate_code=actor.gate_code,
+        gate_code=actor.gate_code or gate_code,
         ip_address=actor.ip_address,
         action=action,
         registration_number=registration_number,

@@ -147,7 +147,8 @@ def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
         if not registration.trips.exclude(outcome=Outcome.CANCELLED).exists():
             type(registration).objects.filter(pk=registration.pk).update(
                 status=RegistrationStatus.CANCELLED, version=F("version") + 1)
-        audit.record(actor, "trip.cancelled", registration_number=registration.number, trip_id=trip.pk)
+        audit.record(actor, "trip.cancelled", registration_number=registration.number, trip_id=trip.pk,
+                     gate_code=registration.gate.code)
     trip.refresh_from_db()
     return trip
 

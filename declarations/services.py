@@ -133,6 +133,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
             _write_goods(registration, data)
             _sync_trips(registration, data)
             audit.record(actor, "registration.submitted", registration_number=registration.number,
+                         gate_code=resolved.gate.code,
                          data={"trips": len(data.vehicles), "gate": resolved.gate.code})
     except IntegrityError as error:
         raise _as_truck_conflict(error) from error
@@ -163,6 +164,7 @@ def do_amend_registration(actor: Actor, registration_id: int, patch: Registratio
             _write_goods(registration, merged)
             _sync_trips(registration, merged)
             audit.record(actor, "registration.amended", registration_number=registration.number,
+                         gate_code=resolved.gate.code,
                          data={"fields": sorted(patch.model_dump(exclude_unset=True, exclude={"version"}))})
     except IntegrityError as error:
         raise _as_truck_conflict(error) from error
@@ -391,5 +393,6 @@ def do_cancel_registration(actor: Actor, registration_id: int, version: int | No
                            "already_entered")
         _transition(registration, open_statuses, version, status=RegistrationStatus.CANCELLED)
         registration.trips.update(outcome=Outcome.CANCELLED, is_open=False)
-        audit.record(actor, "registration.cancelled", registration_number=registration.number)
+        audit.record(actor, "registration.cancelled", registration_number=registration.number,
+                     gate_code=registration.gate.code)
     return registration

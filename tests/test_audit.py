@@ -49,7 +49,8 @@ def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
     number = registration["number"]
     event = last_event()
     assert (event.action, event.actor_name, event.role, event.agency_code, event.gate_code, event.ip_address,
-            event.registration_number) == ("registration.submitted", "firm1", "enterprise", "", "", ADDRESS, number)
+            event.registration_number) == ("registration.submitted", "firm1", "enterprise", "", "huu-nghi", ADDRESS,
+                                           number)
 
     post_from(board, f"/registrations/{registration['id']}/return", {"reason": "Sai số seal"})
     event = last_event()
@@ -59,7 +60,7 @@ def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
     assert event.ip_address == ADDRESS
 
     firm.patch(f"/registrations/{registration['id']}", {"version": 2, "yard": "huu-nghi-chuyen-tai"})
-    assert last_event().action == "registration.amended"
+    assert (last_event().action, last_event().gate_code) == ("registration.amended", "huu-nghi")
     assert last_event().data == {"fields": ["yard"]}
 
     post_from(board, f"/registrations/{registration['id']}/confirm", address="10.0.0.9")
@@ -75,8 +76,8 @@ def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
         "gate_entry_customs", "Kiểm tra niêm phong đạt", False)
 
     post_from(firm, f"/trips/{second}/cancel")
-    assert (last_event().action, last_event().trip_id_ref, last_event().role) == ("trip.cancelled", second,
-                                                                                  "enterprise")
+    assert (last_event().action, last_event().trip_id_ref, last_event().role, last_event().gate_code) == (
+        "trip.cancelled", second, "enterprise", "huu-nghi")
 
     for step, who in (("gate_entry_border_guard", "border.huunghi"), ("gate_entry_customs", "customs.huunghi"),
                       ("yard_entry", "bql.huunghi")):
@@ -95,10 +96,15 @@ def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
     other = personas.api("firm1").post("/registrations", registration_payload(
         vehicles=[vehicle(plate="12C-666.66")])).json()
     post_from(firm, f"/registrations/{other['id']}/cancel")
-    assert last_event().action == "registration.cancelled"
+    assert (last_event().action, last_event().gate_code) == ("registration.cancelled", "huu-nghi")
 
     assert audit.verify() == []
     assert "intact" in verify_command()
+
+
+def test_an_enterprise_action_is_filed_under_the_gate_it_concerns(personas, submit):
+    submit(gate="tan-thanh", yard="xuan-cuong")
+    assert (last_event().role, last_event().agency_code, last_event().gate_code) == ("enterprise", "", "tan-thanh")
 
 
 def test_a_refused_action_writes_no_row(personas, submit):
