@@ -18,6 +18,7 @@ from tests.conftest import (
     FIRM3_TAX_CODE,
     consignment,
     item,
+    make_enterprise,
     next_open_morning,
     registration_payload,
     vehicle,
@@ -276,6 +277,17 @@ def test_another_registered_enterprise_may_pay_the_fee(personas):
     assert response.status_code == 201, response.json()
     assert response.json()["fee_payer_tax_code"] == FIRM2_TAX_CODE
     assert response.json()["declarant_tax_code"] != FIRM2_TAX_CODE
+
+
+def test_a_chinese_enterprise_may_pay_the_fee_by_its_unified_social_credit_code(personas):
+    errors = errors_of(post(personas, fee_payer_tax_code="91350100M000100Y43"))  # valid, but not on the platform
+    assert list(errors) == ["fee_payer_tax_code"]
+    errors = errors_of(post(personas, fee_payer_tax_code="91350100M000100Y44"))
+    assert errors == {"fee_payer_tax_code": [vi(codes.MSG_CN_USCC_CHECK_CHARACTER)]}
+    make_enterprise(tax_code="91440300708461136T", name="深圳市腾讯计算机系统有限公司", country="CN")
+    response = post(personas, fee_payer_tax_code="91440300708461136t")
+    assert response.status_code == 201, response.json()
+    assert response.json()["fee_payer_tax_code"] == "91440300708461136T"
 
 
 def test_a_chinese_truck_going_inland_needs_its_permit(personas):
