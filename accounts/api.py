@@ -47,7 +47,7 @@ def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-unt
         return 201, ApiKeyCreatedOut(id=token.pk, name=token.name, prefix=token.prefix, created_at=token.created_at,
                                      revoked_at=None, key=secret)
 
-    return idempotent(request, create)
+    return idempotent(request, create, secret_fields=("key",))
 
 
 @router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})

@@ -159,8 +159,8 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel | dict[str, Any]]]
-               ) -> tuple[int, dict[str, Any]]:
+def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel | dict[str, Any]]],
+               secret_fields: tuple[str, ...] = ()) -> tuple[int, dict[str, Any]]:
     """Run a write once per Idempotency-Key: a retry gets the first answer and changes nothing.
 
     The action and the record of its answer commit in one transaction; a concurrent duplicate
@@ -182,8 +182,10 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
                 return _replay(stored, fingerprint)
             status, body = action()
             payload = _as_json(body)
+            # A secret (a new API key) is shown once and never kept in clear: a retry gets it blanked.
+            kept = {name: "" if name in secret_fields else value for name, value in payload.items()}
             IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint, status_code=status,
-                                             response=payload)
+                                             response=kept)
             return status, payload
     except (IntegrityError, ServiceError):
         # A concurrent twin committed first: its record, or a refusal it caused (PostgreSQL lets both run

@@ -129,3 +129,17 @@ def test_an_overlong_key_is_refused_with_a_message(personas):
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["Idempotency-Key"]
     assert Registration.objects.count() == 0
+
+
+def test_a_retried_api_key_creation_never_stores_the_secret_in_clear(personas):
+    firm = personas.api("firm1")
+    first = firm.post("/api-keys", {"name": "ERP"}, **key("new-key-1"))
+    assert first.status_code == 201
+    secret = first.json()["key"]
+    for record in IdempotencyRecord.objects.all():
+        assert secret not in str(record.response), "API keys are stored hashed only"
+    retry = firm.post("/api-keys", {"name": "ERP"}, **key("new-key-1"))
+    assert retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.json()["key"] != secret, "the secret is shown once"
+    assert ApiToken.objects.filter(kind="api_key").count() == 1
