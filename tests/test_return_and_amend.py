@@ -270,3 +270,21 @@ def test_rejecting_leaves_a_truck_the_enterprise_cancelled_as_cancelled(personas
     rejected = personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/reject", {"reason": "Hàng cấm"})
     assert rejected.status_code == 200
     assert [t["outcome"] for t in rejected.json()["trips"]] == ["cancelled", "rejected"]
+
+
+def test_no_truck_enters_before_the_board_confirms_its_registration(personas, submit):
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    border = personas.api("border.huunghi")
+    waiting = border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard")
+    assert waiting.status_code == 409
+    assert waiting.json()["code"] == "registration_not_confirmed"
+    personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/return", {"reason": REASON})
+    returned = border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard")
+    assert returned.status_code == 409
+    corrected = personas.api("firm1").patch(f"/registrations/{registration['id']}",
+                                            {"version": 2, "yard": "huu-nghi-chuyen-tai"})
+    assert corrected.status_code == 200
+    assert border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard").status_code == 409
+    personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm", {"version": 3})
+    assert border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard").status_code == 200
