@@ -163,7 +163,8 @@ def test_messages_are_in_vietnamese_by_default(personas):
     with override("vi"):
         assert body["detail"] == gettext("Please correct the errors below.")
         assert body["errors"]["vehicles.0.plate"] == [str(plates.MSG_INVALID_PLATE)]
-    assert body["detail"] != "Please correct the errors below."  # Django's own catalogue already has it
+    assert body["detail"] != "Please correct the errors below."
+    assert "Biển số" in body["errors"]["vehicles.0.plate"][0], "the validator's message is in Vietnamese"
     missing = personas.api("firm1").post("/registrations", {})
     assert missing.json()["errors"]["gate"] == ["Trường này là bắt buộc."]
 
@@ -179,6 +180,8 @@ def test_accept_language_picks_the_language(personas, header, language):
         assert body["errors"]["vehicles.0.plate"] == [str(plates.MSG_INVALID_PLATE)]
     if language == "en":
         assert body["errors"]["vehicles.0.plate"] == ["Not a valid Vietnamese or Chinese licence plate."]
+    else:
+        assert "车牌" in body["errors"]["vehicles.0.plate"][0], "the validator's message is in Chinese"
 
 
 def test_service_messages_follow_the_language_too(personas):
