@@ -20,9 +20,11 @@ from cuakhau.errors import Conflict
 STEP = "slot_booked"
 
 
-def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict[str, str] | None = None) -> bool:
+def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict[str, str] | None = None,
+                        audited_by_caller: bool = False) -> bool:
     """Confirm the step if it is pending; True if it was flipped now. `states`: the trip's checkpoint
-    states if the caller has just read them under the trip's lock."""
+    states if the caller has just read them under the trip's lock. With `audited_by_caller`, the
+    caller's own audit row (same transaction) names the checkpoint instead of a row of its own."""
     if states is None:
         states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
     if states.get(STEP) != CheckpointState.PENDING:
@@ -38,8 +40,9 @@ def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dic
         automatic=automatic, note=note[:500])
     if flipped:
         Trip.objects.filter(pk=trip.pk).update(version=F("version") + 1, updated_at=timezone.now())
-        audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number, trip_id=trip.pk,
-                     checkpoint=STEP, note=note, automatic=automatic)
+        if not audited_by_caller:
+            audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number,
+                         trip_id=trip.pk, checkpoint=STEP, note=note, automatic=automatic)
     return bool(flipped)
 
 

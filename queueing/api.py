@@ -108,14 +108,11 @@ def swap(request: HttpRequest, trip_id: int, data: SwapIn):  # type: ignore[no-u
 @router.get("/trips/{trip_id}/queue", response={200: QueueStatusOut, **ERRORS})
 def queue_status(request: HttpRequest, trip_id: int):  # type: ignore[no-untyped-def]
     """The booked hour, whether the truck is in its arrival window, and its call-forward (ticket, console)."""
-    trip = get_trip(current_actor(request), trip_id)
-    booking = services.active_booking(trip.pk) or (
-        Booking.objects.select_related("slot__gate").filter(trip=trip).order_by("-updated_at").first())
-    call = getattr(trip, "call_forward", None)
+    status = services.queue_status(get_trip(current_actor(request), trip_id))
+    call = status.call_forward
     return QueueStatusOut(
-        trip_id=trip.pk, booking=booking_out(booking) if booking else None,
-        arrival_status=services.arrival_status(booking if booking and booking.status == "booked" else None,
-                                               timezone.now()),
+        trip_id=trip_id, booking=booking_out(status.booking) if status.booking else None,
+        arrival_status=status.arrival_status,
         call_forward={"called_at": call.called_at, "yard": call.yard.code, "yard_name": call.yard.name,
                       "waiting_area": call.waiting_area.code, "waiting_area_name": call.waiting_area.name,
                       "green": call.green, "instruction": instruction_text(call.yard)} if call else None)

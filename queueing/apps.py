@@ -10,8 +10,8 @@ class QueueingConfig(AppConfig):
     def ready(self) -> None:
         from gates.models import Lane, WorkingHours
         from queueing.capacity import reference_changed
-        from queueing.models import GateQueuePolicy
+        from queueing.models import GateQueuePolicy, PerishableHeading
 
-        for model in (Lane, WorkingHours, GateQueuePolicy):
+        for model in (Lane, WorkingHours, GateQueuePolicy, PerishableHeading):
             post_save.connect(reference_changed, sender=model, dispatch_uid=f"queueing-ref-save-{model.__name__}")
             post_delete.connect(reference_changed, sender=model, dispatch_uid=f"queueing-ref-del-{model.__name__}")

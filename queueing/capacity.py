@@ -169,8 +169,9 @@ def refresh_future_slots(now: dt.datetime | None = None, gate_ids: Iterable[int]
     slots = HourSlot.objects.filter(hour_start__gte=local_hour_start(now))
     if gate_ids is not None:
         slots = slots.filter(gate_id__in=list(gate_ids))
-    rows = list(slots.values_list("pk", "gate_id", "direction", "hour_start", "capacity", "reserved",
-                                  "green_released_at"))
+    # In id order, like every other transaction that updates several hours (no deadlock on PostgreSQL).
+    rows = list(slots.order_by("pk").values_list("pk", "gate_id", "direction", "hour_start", "capacity", "reserved",
+                                                 "green_released_at"))
     if not rows:
         return 0
     plan = CapacityPlan.load({r[1] for r in rows}, min(r[3] for r in rows), max(r[3] for r in rows) + HOUR)

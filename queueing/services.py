@@ -30,6 +30,7 @@ from accounts.services import Actor, is_board
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
+from crossings.slot_step import STEP as SLOT_STEP
 from crossings.slot_step import confirm_slot_booked, reopen_slot_booked
 from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ServiceError, ValidationFailed
 from cuakhau.lib.plates import plate_country
@@ -37,8 +38,17 @@ from declarations.models import Item, RegistrationStatus
 from enterprises.models import Driver, Enterprise, Vehicle
 from gates.models import Direction, Gate
 from queueing import conf
-from queueing.capacity import HOUR, CapacityPlan, ensure_slot, hours_between, local_hour_start
-from queueing.models import FLOWS, Booking, BookingStatus, CapacityOverride, HourSlot, PerishableHeading, flow_of
+from queueing.capacity import HOUR, REFERENCE_VERSION_KEY, CapacityPlan, ensure_slot, hours_between, local_hour_start
+from queueing.models import (
+    FLOWS,
+    Booking,
+    BookingStatus,
+    CallForward,
+    CapacityOverride,
+    HourSlot,
+    PerishableHeading,
+    flow_of,
+)
 
 
 class RateLimited(ServiceError):
@@ -80,7 +90,8 @@ def check_flow(direction: str) -> str:
 
 def perishable_prefixes() -> list[str]:
     """The green-lane HS prefixes (data; cached briefly like the other reference data)."""
-    return cache.get_or_set("queueing:perishables",  # type: ignore[no-any-return]
+    version = cache.get_or_set(REFERENCE_VERSION_KEY, 1, timeout=None)
+    return cache.get_or_set(f"queueing:perishables:{version}",  # type: ignore[no-any-return]
                             lambda: list(PerishableHeading.objects.values_list("hs_prefix", flat=True)),
                             timeout=int(conf.get("QUEUEING_REFERENCE_CACHE_SECONDS")))
 
@@ -101,12 +112,20 @@ def green_expression(registration_ref: str = "registration") -> Combinable:
 
 
 def is_green(registration_id: int) -> bool:
-    """The green lane follows from the declared goods; the declarant never chooses it."""
+    """The green lane follows from the declared goods; the declarant never chooses it.
+
+    Only confirmed registrations book, and their goods no longer change, so the answer is cached
+    (with the perishable headings' version in the key)."""
     prefixes = tuple(perishable_prefixes())
     if not prefixes:
         return False
-    codes = Item.objects.filter(consignment__registration_id=registration_id).values_list("hs_code", flat=True)
-    return any(code.startswith(prefixes) for code in codes)
+    key = f"queueing:green:{cache.get(REFERENCE_VERSION_KEY, 1)}:{registration_id}"
+    found = cache.get(key)
+    if found is None:
+        codes = Item.objects.filter(consignment__registration_id=registration_id).values_list("hs_code", flat=True)
+        found = any(code.startswith(prefixes) for code in codes)
+        cache.set(key, found, timeout=3600)
+    return bool(found)
 
 
 # --- free hours -------------------------------------------------------------------------------
@@ -364,13 +383,18 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
                 # ticket stay as they were.
                 Trip.objects.filter(pk=trip.pk, outcome=Outcome.NO_SHOW).update(
                     outcome=Outcome.ACTIVE, is_open=True, version=F("version") + 1, updated_at=now)
-                audit.record(actor, "trip.reopened", registration_number=registration.number, trip_id=trip.pk)
-            if not take_place(slot.pk, green):
-                raise _full(slot)
             booking = Booking.objects.create(trip=trip, enterprise=enterprise, slot=slot, green=green,
                                              created_at=now, updated_at=now)
-            confirm_slot_booked(actor, trip, states=states)
+            flipped = confirm_slot_booked(actor, trip, states=states, audited_by_caller=True)
+            # The hour's row is locked from here to the commit: as late as possible, and always before
+            # the audit head (every transaction locks trip → hour → audit head, in that order).
+            if not take_place(slot.pk, green):
+                raise _full(slot)
+            if reopened:
+                audit.record(actor, "trip.reopened", registration_number=registration.number, trip_id=trip.pk)
+            # One audit row for the booking and, where the gate uses slots, the checkpoint it confirms.
             audit.record(actor, "booking.created", registration_number=registration.number, trip_id=trip.pk,
+                         checkpoint=SLOT_STEP if flipped else "",
                          data={**_slot_data(slot), "green": green, "booking": booking.pk})
     except SlotFull as full:
         raise _offer_next_free(full, slot, green, now) from None
@@ -411,9 +435,12 @@ def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *
                 slot=new_slot, version=F("version") + 1, updated_at=now)
             if not moved:
                 raise Conflict(_("The booking was changed meanwhile; reload it and try again."), "stale_version")
-            if not take_place(new_slot.pk, booking.green):
-                raise _full(new_slot)  # rolls back the move: the old hour stays booked
-            give_back_place(old_slot.pk, booking.green)
+            # Both hours' rows in id order, so that two opposite moves cannot deadlock.
+            for slot_id in sorted((new_slot.pk, old_slot.pk)):
+                if slot_id == old_slot.pk:
+                    give_back_place(old_slot.pk, booking.green)
+                elif not take_place(new_slot.pk, booking.green):
+                    raise _full(new_slot)  # rolls back the move: the old hour stays booked
             audit.record(actor, "booking.moved", registration_number=registration.number, trip_id=trip.pk,
                          data={"from": _slot_data(old_slot), "to": _slot_data(new_slot), "booking": booking.pk})
     except SlotFull as full:
@@ -542,3 +569,24 @@ def arrival_status(booking: Booking | None, at: dt.datetime) -> str:
     if at < deadline:
         return "late"
     return "expired"
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """What the driver ticket and the officer console show about a trip's place in the queue.
+
+    No personal data: the booking, whether the truck is in its arrival window, and its call-forward.
+    """
+
+    booking: Booking | None  # the active booking, else the latest one
+    arrival_status: str
+    call_forward: CallForward | None
+
+
+def queue_status(trip: Trip, at: dt.datetime | None = None) -> QueueStatus:
+    at = at or timezone.now()
+    booking = active_booking(trip.pk) or (
+        Booking.objects.select_related("slot__gate").filter(trip=trip).order_by("-updated_at").first())
+    active = booking if booking is not None and booking.status == BookingStatus.BOOKED else None
+    call = CallForward.objects.select_related("yard", "waiting_area").filter(trip=trip).first()
+    return QueueStatus(booking, arrival_status(active, at), call)

@@ -37,10 +37,18 @@ def _gate_entered() -> Exists:
 
 
 def _lock_booking(pk: int) -> Booking | None:
-    query = Booking.objects.filter(pk=pk, status=BookingStatus.BOOKED)
+    """The booking if still booked, with its trip's row locked first (the order every booking action
+    uses: trip → booking → hour → audit head). On PostgreSQL a trip another worker or a user holds
+    is skipped (SKIP LOCKED): the next round sees it again."""
+    trip_id = Booking.objects.filter(pk=pk, status=BookingStatus.BOOKED).values_list("trip_id", flat=True).first()
+    if trip_id is None:
+        return None
+    trips = Trip.objects.filter(pk=trip_id).order_by()
     if connection.features.has_select_for_update_skip_locked:
-        query = query.select_for_update(skip_locked=True, of=("self",))
-    return query.first()
+        trips = trips.select_for_update(skip_locked=True)
+    if not list(trips.values_list("pk")[:1]):
+        return None
+    return Booking.objects.select_related("slot").filter(pk=pk, status=BookingStatus.BOOKED).first()
 
 
 # --- no-shows ---------------------------------------------------------------------------------

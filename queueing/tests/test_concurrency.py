@@ -88,3 +88,31 @@ def test_the_same_trip_booked_twice_at_once_holds_one_place(slot_gate, personas,
                            lambda: services.do_book(actor, trip.pk, local(1, 10))])
     assert results == Counter({"ok": 1, "already_booked": 1}), results
     assert sum(HourSlot.objects.values_list("booked", flat=True)) == 1
+
+
+def test_two_workers_at_once_call_forward_once_and_mark_each_no_show_once(reference, perishables, personas,
+                                                                          confirmed_trips):
+    from crossings.models import AuditEvent
+    from gates.models import Yard
+    from queueing import timers
+    from queueing.models import CallForward
+    from queueing.tests.conftest import enter_gate
+
+    actor = personas.actor("firm1")
+    Yard.objects.filter(code="huu-nghi-kiem-hoa").update(places=2)
+    waiting = confirmed_trips(4)
+    for trip in waiting:
+        enter_gate(personas, trip)
+    absent = confirmed_trips(6)
+    for trip in absent:
+        services.do_book(actor, trip.pk, local(1, 9))
+    round_time = local(1, 10, 31)
+
+    results = run_at_once([lambda: timers.run_once(round_time), lambda: timers.run_once(round_time)])
+
+    assert results == Counter({"ok": 2}), results
+    assert CallForward.objects.count() == 2  # two free places, two calls, whoever ran them
+    assert Booking.objects.filter(status=BookingStatus.NO_SHOW).count() == 6
+    assert AuditEvent.objects.filter(action="booking.no_show").count() == 6
+    assert AuditEvent.objects.filter(action="queue.called_forward").count() == 2
+    assert HourSlot.objects.get(hour_start=local(1, 9)).booked == 0
