@@ -104,7 +104,7 @@ def bulk_trucks(people: common.People, active: int, history: int) -> dict[str, i
               driver=driver, load_class="ge18", stage=stage, outcome=outcome,
               is_open=outcome == Outcome.ACTIVE, ticket_token=secrets.token_urlsafe(32))
          for index, (code, stage, outcome, _left) in enumerate(plans)), batch_size=2000)
-    done_by_stage = {
+    done_by_stage: dict[str, int] = {
         Stage.REGISTERED: 2, Stage.AT_GATE: 5, Stage.IN_YARD: 6, Stage.PAID: 6, Stage.LEFT_GATE: len(wf.WORKFLOW)}
     checkpoints = []
     for trip, (_code, stage, _outcome, left_at) in zip(trips, plans, strict=True):

@@ -25,6 +25,7 @@ from queueing.schemas import (
     BoardOut,
     BookingIn,
     BookingOut,
+    CallForwardOut,
     CapacityOverrideIn,
     CapacityOverrideOut,
     FreeHourOut,
@@ -113,9 +114,10 @@ def queue_status(request: HttpRequest, trip_id: int):  # type: ignore[no-untyped
     return QueueStatusOut(
         trip_id=trip_id, booking=booking_out(status.booking) if status.booking else None,
         arrival_status=status.arrival_status,
-        call_forward={"called_at": call.called_at, "yard": call.yard.code, "yard_name": call.yard.name,
-                      "waiting_area": call.waiting_area.code, "waiting_area_name": call.waiting_area.name,
-                      "green": call.green, "instruction": instruction_text(call.yard)} if call else None)
+        call_forward=CallForwardOut(
+            called_at=call.called_at, yard=call.yard.code, yard_name=call.yard.name,
+            waiting_area=call.waiting_area.code, waiting_area_name=call.waiting_area.name, green=call.green,
+            instruction=instruction_text(call.yard)) if call else None)
 
 
 class SlotFilters(Schema):

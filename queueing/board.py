@@ -97,7 +97,7 @@ def _trips_in_progress(gate_ids: list[int] | None) -> list[tuple[int, str, str, 
     """
     trip, registration = Trip._meta.db_table, Registration._meta.db_table
     gate_filter = ""
-    params: list[object] = [Outcome.ACTIVE, *IN_PROGRESS]
+    params: list[str | int] = [str(Outcome.ACTIVE), *map(str, IN_PROGRESS)]
     if gate_ids is not None:
         gate_filter = f" WHERE r.gate_id IN ({', '.join(['%s'] * len(gate_ids))})"
         params += gate_ids

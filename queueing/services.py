@@ -91,9 +91,10 @@ def check_flow(direction: str) -> str:
 def perishable_prefixes() -> list[str]:
     """The green-lane HS prefixes (data; cached briefly like the other reference data)."""
     version = cache.get_or_set(REFERENCE_VERSION_KEY, 1, timeout=None)
-    return cache.get_or_set(f"queueing:perishables:{version}",  # type: ignore[no-any-return]
-                            lambda: list(PerishableHeading.objects.values_list("hs_prefix", flat=True)),
-                            timeout=int(conf.get("QUEUEING_REFERENCE_CACHE_SECONDS")))
+    found = cache.get_or_set(f"queueing:perishables:{version}",
+                             lambda: list(PerishableHeading.objects.values_list("hs_prefix", flat=True)),
+                             timeout=int(conf.get("QUEUEING_REFERENCE_CACHE_SECONDS")))
+    return list(found or [])
 
 
 def perishable_q(prefixes: list[str], field_name: str = "hs_code") -> Q:
