@@ -184,3 +184,33 @@ def test_worker_round_twice_changes_nothing_more(slot_gate, personas, confirmed_
     assert first["no_shows"] == 1 and second["no_shows"] == 0
     assert second["called_forward"] == 0 and second["green_released"] == 0
     call_command("worker", "--once")
+
+
+def test_queue_status_fragment_for_ticket_and_console(reference, perishables, personas, confirmed_trips):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    trip = confirmed_trips(1, hs_code=TOMATO)[0]
+    template = Template("{% load queueing_tags %}{% queue_status trip %}")
+    with translation.override("vi"):
+        assert "Chưa đặt khung giờ đến." in template.render(Context({"trip": trip}))
+    services.do_book(personas.actor("firm1"), trip.pk, local(1, 9))
+    enter_gate(personas, trip)
+    timers.call_forward()
+    with translation.override("zh-hans"):
+        html = template.render(Context({"trip": trip}))
+    assert "绿色通道" in html and "叫号" in html and "Bãi kiểm hóa Hữu Nghị" in html
+    assert trip.driver.name not in html and trip.driver.phone not in html
+
+
+def test_worker_brings_future_hours_in_line_with_a_new_closure_but_keeps_booked_places(slot_gate, personas,
+                                                                                         confirmed_trips):
+    from gates.models import Closure
+
+    trip = confirmed_trips(1)[0]
+    services.do_book(personas.actor("firm1"), trip.pk, local(2, 9))
+    untouched = ensure_slot(slot_gate, "import", local(2, 10))
+    Closure.objects.create(gate=slot_gate, starts_at=local(2, 0), ends_at=local(3, 0), reason="Bão")
+    timers.run_once()
+    assert HourSlot.objects.get(hour_start=local(2, 9)).capacity == 1  # never below what is booked
+    assert HourSlot.objects.get(pk=untouched.pk).capacity == 0
