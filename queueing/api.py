@@ -22,6 +22,7 @@ from queueing.board import build_board
 from queueing.capacity import HOUR
 from queueing.models import Booking
 from queueing.schemas import (
+    AvailabilityOut,
     BoardOut,
     BookingIn,
     BookingOut,
@@ -140,6 +141,25 @@ def list_free_hours(request: HttpRequest, filters: Query[SlotFilters]):  # type:
         start = timezone.make_aware(start, timezone.get_default_timezone())
     return [free_hour_out(h) for h in services.free_hours(gate, flow, start, hours=filters.hours,
                                                           green=filters.green)]
+
+
+class AvailabilityFilters(Schema):
+    gate: str = Field(min_length=1, max_length=32)
+    direction: str = Field(default="import", min_length=1, max_length=20)
+    hour_start: dt.datetime
+    green: bool = False
+
+
+@router.get("/slots/availability", response={200: AvailabilityOut, **ERRORS}, auth=None)
+def availability(request: HttpRequest, filters: Query[AvailabilityFilters]):  # type: ignore[no-untyped-def]
+    """Public, for the registration step: is the asked hour free? If not, it says so and offers the next free
+    hours (`green`: the truck carries perishable goods)."""
+    gate = Gate.objects.filter(code=filters.gate, handles_goods=True).first()
+    if gate is None:
+        raise NotFound(services.UNKNOWN_GATE)
+    result = services.check_availability(gate, filters.direction, filters.hour_start, green=filters.green)
+    return AvailabilityOut(hour=free_hour_out(result.hour), available=result.available, message=result.message,
+                           next_free=[free_hour_out(h) for h in result.next_free])
 
 
 @router.post("/capacity-overrides", response={201: CapacityOverrideOut, **ERRORS})

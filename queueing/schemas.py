@@ -58,6 +58,13 @@ class FreeHourOut(Schema):
     free_general: int
 
 
+class AvailabilityOut(Schema):
+    hour: FreeHourOut
+    available: bool
+    message: str
+    next_free: list[FreeHourOut]
+
+
 class SlotFullOut(ErrorOut):
     next_free: list[FreeHourOut] = []
 

@@ -169,6 +169,32 @@ def next_free_hours(gate: Gate, flow: str, after: dt.datetime, green: bool, now:
                       limit=int(conf.get("QUEUEING_NEXT_FREE_COUNT")))
 
 
+@dataclass(frozen=True)
+class Availability:
+    """Whether a truck (green lane or not) finds a place in an asked hour, and if not, where it would."""
+
+    hour: FreeHour
+    available: bool
+    message: str
+    next_free: list[FreeHour]
+
+
+def check_availability(gate: Gate, direction: str, hour_start: dt.datetime, *, green: bool = False,
+                       now: dt.datetime | None = None) -> Availability:
+    """For the registration step: is the asked hour free? If it is full (or closed), say so and offer
+    the next free hours. Reads only; the booking itself takes the place atomically."""
+    now = now or timezone.now()
+    flow = check_flow(direction)
+    hour = check_hour(hour_start, now)
+    asked = free_hours(gate, flow, hour, hours=1, now=now, only_free=False)[0]
+    available = (asked.free if green else asked.free_general) > 0
+    if available:
+        return Availability(asked, True, "", [])
+    full = SlotFull(_("That hour is full.")) if asked.capacity else SlotFull(
+        _("The gate takes no trucks in that hour (closed, or no entry lane)."))
+    return Availability(asked, False, str(full.message), next_free_hours(gate, flow, hour + HOUR, green, now))
+
+
 # --- guards -----------------------------------------------------------------------------------
 
 def check_rate(actor: Actor, now: float | None = None) -> None:

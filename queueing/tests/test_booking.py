@@ -213,3 +213,22 @@ def test_swapping_to_a_truck_on_another_open_trip_is_refused(slot_gate, personas
         "plate": second.vehicle.plate,
         "driver": {"name": "Lê Văn Cường", "identity_document": "001089999002", "phone": "0987 654 321"}})
     assert response.status_code == 409 and response.json()["code"] == "truck_busy"
+
+
+def test_registration_step_is_told_when_the_asked_hour_is_full(slot_gate, client):
+    HourSlot.objects.filter(pk=ensure_slot(slot_gate, "import", local(1, 9)).pk).update(booked=60)
+    full = client.get("/api/v1/slots/availability", {"gate": "huu-nghi", "direction": "temp_import",
+                                                     "hour_start": local(1, 9).isoformat()})
+    assert full.status_code == 200, full.json()
+    body = full.json()
+    assert body["available"] is False and body["message"] == "Khung giờ này đã kín chỗ."
+    assert timezone.localtime(dt.datetime.fromisoformat(body["next_free"][0]["hour_start"])) == local(1, 10)
+    free = client.get("/api/v1/slots/availability", {"gate": "huu-nghi", "hour_start": local(1, 10).isoformat()},
+                      headers={"Accept-Language": "zh-hans"})
+    assert free.json()["available"] is True and free.json()["next_free"] == []
+    night = client.get("/api/v1/slots/availability", {"gate": "huu-nghi", "hour_start": local(1, 3).isoformat(),
+                                                      "direction": "export"})
+    assert night.json()["available"] is False and night.json()["hour"]["capacity"] == 0
+    bad = client.get("/api/v1/slots/availability", {"gate": "huu-nghi", "hour_start": local(1, 3, 30).isoformat()})
+    assert bad.status_code == 422
+
