@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import secrets
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -49,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bookings", type=int, default=1500, help="trips booked under contention")
     parser.add_argument("--processes", type=int, default=2, help="booking processes (like server workers)")
     parser.add_argument("--threads", type=int, default=8, help="booking threads per process")
+    parser.add_argument("--server-seconds", type=float, default=10,
+                        help="also time the board over HTTP with wrk against `cuakhau serve` (0: skip)")
     parser.add_argument("--append", action="store_true", help=f"append the results to {RESULTS.name}")
     return parser.parse_args(argv)
 
@@ -182,6 +186,37 @@ def measure_board(n: int) -> dict[str, Any]:
             body = client.get("/api/v1/board").json()
     return {"bare": bare, "board": board, "one_gate": one_gate, "queries": len(queries.captured_queries),
             "waiting": sum(g["waiting"] for g in body["gates"])}
+
+
+# --- over HTTP, through the real server -----------------------------------------------------------
+
+_LATENCY = re.compile(r"^\s+(50|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk_get(base: str, path: str, seconds: float, connections: int) -> dict[str, float]:
+    """wrk's own latency distribution of GET `path` (closed loop, `connections` clients)."""
+    done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",  # noqa: S603, S607
+                           f"{base}{path}"], capture_output=True, text=True, timeout=seconds + 60, check=True)
+    found = {f"p{q}": float(v) * _UNIT_MS[u] for q, v, u in _LATENCY.findall(done.stdout)}
+    rate = _RATE.search(done.stdout)
+    found["rps"] = float(rate.group(1)) if rate else 0.0
+    if "Non-2xx" in done.stdout:
+        raise RuntimeError(f"wrk saw errors on {path}: {done.stdout}")
+    return found
+
+
+def measure_server(env: common.Environment, seconds: float) -> dict[str, dict[str, float]]:
+    """`cuakhau serve` (2 workers × 4 threads) on loopback; one client at a time, then 8 at once."""
+    from django.db import connections
+
+    connections.close_all()
+    with common.server(env, workers=2, threads=4) as target:
+        for path in ("/healthz", "/api/v1/board"):  # warm every worker
+            wrk_get(target.base, path, 2, 4)
+        return {f"{label} c{c}": wrk_get(target.base, path, seconds, c)
+                for c in (1, 8) for label, path in (("healthz", "/healthz"), ("board", "/api/v1/board"))}
 
 
 # --- bookings under contention -------------------------------------------------------------------------
@@ -322,6 +357,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"loaded {loaded} and {slots} hour slots in {load_seconds:.1f} s", flush=True)
         board = measure_board(args.requests)
         print(f"board: {board}", flush=True)
+        if args.server_seconds:
+            board["server"] = measure_server(env, args.server_seconds)
+            print(f"server: {board['server']}", flush=True)
         bookings = measure_bookings(people, args.bookings, args.processes, args.threads)
         print(f"bookings: {bookings}", flush=True)
         report = render(args, env.database, loaded, board, bookings)
@@ -331,6 +369,17 @@ def main(argv: list[str] | None = None) -> None:
                 out.write(report + "\n")
     finally:
         env.cleanup()
+
+
+def server_rows(server: dict[str, dict[str, float]] | None) -> list[str]:
+    if not server:
+        return []
+    rows = ["Over HTTP (`cuakhau serve`, gunicorn 2 workers × 4 threads, loopback; wrk closed loop, c = clients; "
+            "`/healthz` is the bare baseline: a JSON view running `SELECT 1`):", "",
+            "| run | req/s | p50 ms | p90 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
+    rows += [f"| {label} | {r['rps']:.0f} | {r.get('p50', 0):.2f} | {r.get('p90', 0):.2f} | {r.get('p99', 0):.2f} |"
+             for label, r in server.items()]
+    return [*rows, ""]
 
 
 def render(args: argparse.Namespace, database: str, loaded: dict[str, int], board: dict[str, Any],
@@ -358,6 +407,7 @@ def render(args: argparse.Namespace, database: str, loaded: dict[str, int], boar
         row("GET /api/v1/board (all gates)", board["board"]),
         row("GET /api/v1/board/huu-nghi", board["one_gate"]),
         "",
+        *server_rows(board.get("server")),
         f"**Bookings under contention**: {bookings['processes']} processes × {bookings['threads']} threads, "
         f"one enterprise per thread ({bookings['firms']} enterprises), {bookings['trips']} trips into the same hours "
         f"(capacity 60/h import at Hữu Nghị, green share 20 %), refused ones retry the next free hour offered: "
