@@ -49,7 +49,7 @@ def get_trip(actor: Actor, trip_id: int) -> Trip:
 
 
 def states_of(trip_id: int) -> dict[str, str]:
-    return dict(Checkpoint.objects.filter(trip_id=trip_id).values_list("name", "state"))
+    return dict(Checkpoint.objects.filter(trip_id=trip_id).order_by().values_list("name", "state"))
 
 
 def _check_officer_at_gate(actor: Actor, trip: Trip) -> None:
@@ -122,7 +122,9 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
     except IntegrityError as error:
         raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
                                ) from error
-    trip.refresh_from_db()
+    # Reload the trip's own columns only: a full refresh would also drop the registration, gate,
+    # vehicle and driver loaded by get_trip() and cost four more queries to build the response.
+    trip.refresh_from_db(fields=[f.attname for f in Trip._meta.concrete_fields if not f.is_relation])
     return Confirmation(trip, Checkpoint.objects.get(trip=trip, name=name))
 
 
