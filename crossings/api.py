@@ -27,8 +27,11 @@ def trip_out(actor: Actor, trip: Trip) -> TripOut:
     registration = trip.registration
     personal = may_see_personal_data(actor, registration.declarant_id, registration.gate_id)
     driver = trip.driver
-    checkpoints = (Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency")
-                   .order_by("position"))
+    checkpoints = list(Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency")
+                       .order_by("position"))
+    # Receiving vehicles can only be added to a trip whose transshipment step applies: skip the query otherwise.
+    transships = any(c.name == "transshipment" and c.state != CheckpointState.NOT_REQUIRED for c in checkpoints)
+    vehicles = list(trip.receiving_vehicles.all()) if transships else []
     fee = getattr(trip, "fee", None)
     return TripOut.model_validate(dict(
         id=trip.pk, registration_id=registration.pk, registration_number=registration.number,
@@ -54,7 +57,7 @@ def trip_out(actor: Actor, trip: Trip) -> TripOut:
             else mask_identity(v.driver_identity_document),
             "driver_phone": v.driver_phone if personal else mask_phone(v.driver_phone),
             "entered_at": v.entered_at, "exited_at": v.exited_at,
-        } for v in trip.receiving_vehicles.all()],
+        } for v in vehicles],
     ))
 
 

@@ -42,7 +42,7 @@ def trips_for(actor: Actor) -> QuerySet[Trip]:
 
 
 def get_trip(actor: Actor, trip_id: int) -> Trip:
-    trip = trips_for(actor).filter(pk=trip_id).first()
+    trip = trips_for(actor).select_related("fee").filter(pk=trip_id).first()
     if trip is None:
         raise NotFound(_("Trip not found."))
     return trip
@@ -92,24 +92,27 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
     receipt_number = receipt_number.strip()
     if name == "fee_paid" and not receipt_number:
         raise ValidationFailed({"receipt_number": [_("Enter the receipt number of the payment.")]})
-    trip = get_trip(actor, trip_id)
     try:
         with transaction.atomic():
-            # The lock makes concurrent confirmations of one trip queue, so each sees the other's
-            # result when it reads the states (and the derived stage never misses a step).
-            Trip.objects.select_for_update().filter(pk=trip.pk).values_list("pk").first()
-            trip.refresh_from_db(fields=["outcome", "stage", "is_open", "version"])
+            # One scoped read that also locks the trip row: a trip the actor may not see is a 404, and
+            # concurrent confirmations of one trip queue here, so each sees the other's result when it
+            # reads the states (and the derived stage never misses a step).
+            trip = (trips_for(actor).select_related("fee").select_for_update(of=("self",))
+                    .filter(pk=trip_id).order_by().first())
+            if trip is None:
+                raise NotFound(_("Trip not found."))
             states = states_of(trip.pk)
             check_confirm(actor, trip, name, states)
             now = timezone.now()
+            note = note[:500]
             flipped = Checkpoint.objects.filter(trip=trip, name=name, state=CheckpointState.PENDING).update(
                 state=CheckpointState.CONFIRMED, confirmed_at=now, confirmed_by=actor.user, agency=actor.agency,
-                automatic=automatic, note=note[:500])
+                automatic=automatic, note=note)
             if not flipped:
                 raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
             states[name] = CheckpointState.CONFIRMED
-            changes: dict[str, object] = {"stage": wf.derive_stage(states), "version": F("version") + 1,
-                                          "updated_at": now}
+            stage = wf.derive_stage(states)
+            changes: dict[str, object] = {"stage": stage, "version": F("version") + 1, "updated_at": now}
             if name == "left_gate":
                 changes.update(outcome=Outcome.COMPLETED, is_open=False)
             Trip.objects.filter(pk=trip.pk).update(**changes)
@@ -122,10 +125,24 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
     except IntegrityError as error:
         raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
                                ) from error
-    # Reload the trip's own columns only: a full refresh would also drop the registration, gate,
-    # vehicle and driver loaded by get_trip() and cost four more queries to build the response.
-    trip.refresh_from_db(fields=[f.attname for f in Trip._meta.concrete_fields if not f.is_relation])
-    return Confirmation(trip, Checkpoint.objects.get(trip=trip, name=name))
+    # The row is locked until commit, so the values written are the values stored: set them in memory
+    # instead of reloading the trip and the checkpoint.
+    trip.stage = stage
+    trip.version += 1
+    trip.updated_at = now
+    if name == "left_gate":
+        trip.outcome = Outcome.COMPLETED
+        trip.is_open = False
+    if name == "fee_paid":
+        fee = getattr(trip, "fee", None)
+        if fee is not None:
+            fee.receipt_number = receipt_number
+            fee.paid_at = now
+            fee.recorded_by = actor.user
+    checkpoint = Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=CheckpointState.CONFIRMED,
+                            confirmed_at=now, confirmed_by=actor.user, agency=actor.agency, automatic=automatic,
+                            note=note)
+    return Confirmation(trip, checkpoint)
 
 
 def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
