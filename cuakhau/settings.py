@@ -92,18 +92,26 @@ def _database_from_env() -> dict[str, Any]:
     if url:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
         if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["ENGINE"] = SQLITE_ENGINE
             config.setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
         return config
     CUAKHAU_DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": CUAKHAU_DATA_DIR / "cuakhau.sqlite3",
         "OPTIONS": dict(_SQLITE_OPTIONS),
+        # Persistent connections: the PRAGMAs of init_command run once per connection, not per request.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         # A file, not Django's shared in-memory database, so concurrency tests see real
         # SQLite locking (busy timeout, IMMEDIATE transactions) as production does.
         "TEST": {"NAME": str(CUAKHAU_DATA_DIR / "test.sqlite3")},
     }
 
+
+# Django's SQLite backend, with this process's write transactions queued on a lock instead of
+# sleeping in SQLite's busy handler (cuakhau/db/sqlite/base.py).
+SQLITE_ENGINE = "cuakhau.db.sqlite"
 
 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock at
 # BEGIN so two writers queue on busy_timeout instead of failing with "database is locked"

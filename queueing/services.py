@@ -13,14 +13,13 @@ back places, change the booking, set the workflow's `slot_booked` step, write th
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import Combinable
 from django.utils import timezone
@@ -310,24 +309,15 @@ def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, ex
 
 # --- one writer at a time on SQLite -------------------------------------------------------------
 
-_SQLITE_WRITER = threading.RLock()
-
-
 @contextmanager
 def serialized_writes() -> Iterator[None]:
-    """On SQLite, let this process's threads take the database's single write lock one after the other.
+    """Kept for the call sites: writers now queue in the database backend itself.
 
-    SQLite admits one writer; a writer that finds the lock taken sleeps in growing steps (its busy
-    handler: 1, 2, 5 … 100 ms) even when the lock frees a millisecond later, so under contention
-    threads spend most of their time asleep. Queueing them on a Python lock first wakes each as soon
-    as the previous one commits. Taken only outside a transaction (never while holding SQLite's
-    lock, which could deadlock); a no-op on PostgreSQL, whose row locks wake waiters at once.
+    On SQLite the platform's backend (`cuakhau.db.sqlite`) makes every transaction of this process
+    take a process-wide lock before `BEGIN IMMEDIATE`, so threads wake as soon as the previous writer
+    commits instead of sleeping in SQLite's busy handler; PostgreSQL's row locks wake waiters at once.
     """
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    with _SQLITE_WRITER:
-        yield
+    yield
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""SQLite backend whose write transactions queue on a process-wide lock (see base.py)."""
