@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -131,7 +131,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
                 created_by=actor.enterprise_user,
             )
             _write_goods(registration, data)
-            _sync_trips(registration, data)
+            _sync_trips(registration, data, new=True)
             audit.record(actor, "registration.submitted", registration_number=registration.number,
                          gate_code=resolved.gate.code,
                          data={"trips": len(data.vehicles), "gate": resolved.gate.code})
@@ -208,12 +208,19 @@ def registration_as_input(registration: Registration) -> RegistrationIn:
 
 def _next_number(gate: Gate) -> str:
     """Date + gate + sequence. The counter row is updated in the caller's transaction, so two
-    registrations at once queue on its lock (PostgreSQL) or the database lock (SQLite)."""
+    registrations at once queue on its lock (PostgreSQL) or the database lock (SQLite).
+
+    One upsert (SQLite ≥ 3.35 and PostgreSQL) creates the day's counter or bumps it and returns it."""
     day = timezone.localdate()
-    sequence, _ = DailySequence.objects.get_or_create(gate=gate, day=day)
-    DailySequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    sequence.refresh_from_db(fields=["last"])
-    return f"{day:%Y%m%d}-{gate.code.upper()}-{sequence.last:04d}"
+    table = connection.ops.quote_name(DailySequence._meta.db_table)
+    last = connection.ops.quote_name("last")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (gate_id, day, {last}) VALUES (%s, %s, 1) "  # noqa: S608 - constant names, no input
+            f"ON CONFLICT (gate_id, day) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
+            [gate.pk, connection.ops.adapt_datefield_value(day)])
+        (sequence,) = cursor.fetchone()
+    return f"{day:%Y%m%d}-{gate.code.upper()}-{sequence:04d}"
 
 
 def _write_goods(registration: Registration, data: RegistrationIn) -> None:
@@ -224,7 +231,7 @@ def _write_goods(registration: Registration, data: RegistrationIn) -> None:
         Item.objects.bulk_create(Item(consignment=consignment, **item.model_dump()) for item in consignment_in.items)
 
 
-def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
+def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool = False) -> None:
     """Make the registration's trips match `data.vehicles`, position by position.
 
     An amendment keeps each trip's id and ticket token (a driver's QR code stays valid); only
@@ -232,8 +239,9 @@ def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
     """
     hs_codes = tuple(item.hs_code for c in data.consignments for item in c.items)
     # A truck the enterprise cancelled stays cancelled (and free): the list maps onto the other trips in order.
-    existing = list(registration.trips.exclude(outcome=Outcome.CANCELLED).order_by("position"))
-    next_position = (registration.trips.aggregate(last=Max("position"))["last"] or 0) + 1
+    # A registration created in this very transaction has no trips yet: nothing to read.
+    existing = [] if new else list(registration.trips.exclude(outcome=Outcome.CANCELLED).order_by("position"))
+    next_position = 1 if new else (registration.trips.aggregate(last=Max("position"))["last"] or 0) + 1
     if existing:
         # Release the trucks first so that swapping two trucks' positions does not trip the
         # one-open-trip-per-truck index midway; each kept trip is reopened below.
@@ -270,15 +278,19 @@ def _sync_trips(registration: Registration, data: RegistrationIn) -> None:
 
 
 def _vehicle_and_driver(enterprise: Enterprise, vehicle_in: VehicleIn) -> tuple[Vehicle, Driver]:
-    vehicle, created = Vehicle.objects.get_or_create(
-        plate=vehicle_in.plate,
-        defaults={"country": plate_country(vehicle_in.plate), "load_class": vehicle_in.load_class,
-                  "owner": enterprise})
-    if not created and vehicle.load_class != vehicle_in.load_class:
-        Vehicle.objects.filter(pk=vehicle.pk).update(load_class=vehicle_in.load_class)
-    driver, _ = Driver.objects.update_or_create(
-        enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
-        defaults={"name": vehicle_in.driver.name, "phone": vehicle_in.driver.phone})
+    """One upsert each (INSERT … ON CONFLICT DO UPDATE … RETURNING id, SQLite ≥ 3.35 and PostgreSQL).
+
+    A known truck keeps its nationality and owner and takes the declared load class; a known driver
+    of the enterprise takes the declared name and phone. The vehicle returned serves as the trip's
+    foreign key: its nationality and owner are those of a new truck, not re-read."""
+    (vehicle,) = Vehicle.objects.bulk_create(
+        [Vehicle(plate=vehicle_in.plate, country=plate_country(vehicle_in.plate), load_class=vehicle_in.load_class,
+                 owner=enterprise)],
+        update_conflicts=True, unique_fields=["plate"], update_fields=["load_class"])
+    (driver,) = Driver.objects.bulk_create(
+        [Driver(enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
+                name=vehicle_in.driver.name, phone=vehicle_in.driver.phone)],
+        update_conflicts=True, unique_fields=["enterprise", "identity_document"], update_fields=["name", "phone"])
     return vehicle, driver
 
 
