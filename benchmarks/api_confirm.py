@@ -51,8 +51,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=int, default=300, help="in-process confirms to profile (0: skip)")
     parser.add_argument("--quiet-wait", type=float, default=0,
                         help="first wait up to this many seconds for the machine's 1-min load average to drop below 1")
-    parser.add_argument("--fair-lock", action="store_true",
-                        help="SQLite: writers queue on a process lock (benchmarks/sqlite_fairlock); use --server 1:N")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="override CONN_MAX_AGE (benchmark settings only): what persistent connections change")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one confirm")
@@ -174,8 +172,7 @@ def profile_confirms(people: common.People, trip_ids: list[int], bare_requests: 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configs = [tuple(int(x) for x in spec.split(":")) for spec in (args.server or ["2:8"])]
-    env = common.prepare(postgres=args.postgres, pg_url=args.pg_url, conn_max_age=args.conn_max_age,
-                         fair_lock=args.fair_lock)
+    env = common.prepare(postgres=args.postgres, pg_url=args.pg_url, conn_max_age=args.conn_max_age)
     report: list[str] = []
     try:
         common.django_setup()

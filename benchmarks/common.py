@@ -63,8 +63,7 @@ def _pg_admin(url: str, sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
-def prepare(postgres: bool = False, pg_url: str = "", conn_max_age: int | None = None,
-            fair_lock: bool = False) -> Environment:
+def prepare(postgres: bool = False, pg_url: str = "", conn_max_age: int | None = None) -> Environment:
     """A fresh data directory (and, for PostgreSQL, a fresh database); sets the process environment."""
     data_dir = Path(tempfile.mkdtemp(prefix="cuakhau-bench-"))
     env = Environment(data_dir=data_dir, database="postgresql" if postgres else "sqlite")
@@ -82,9 +81,6 @@ def prepare(postgres: bool = False, pg_url: str = "", conn_max_age: int | None =
     env.env = {"CUAKHAU_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": SETTINGS,
                "PYTHONPATH": str(REPO), **({"DATABASE_URL": env.database_url} if postgres else {})}
     os.environ.pop("BENCH_CONN_MAX_AGE", None)
-    os.environ.pop("BENCH_SQLITE_FAIRLOCK", None)
-    if fair_lock:
-        os.environ["BENCH_SQLITE_FAIRLOCK"] = env.env["BENCH_SQLITE_FAIRLOCK"] = "1"
     if conn_max_age is not None:
         os.environ["BENCH_CONN_MAX_AGE"] = env.env["BENCH_CONN_MAX_AGE"] = str(conn_max_age)
     return env

@@ -75,7 +75,7 @@ def _rows(values: Any) -> list[dict[str, Any]]:
 
 def form_context(values: dict[str, Any], errors: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """What the form template needs: each row with its dotted prefix, the choices, the errors."""
-    consignments = []
+    consignments: list[dict[str, Any]] = []
     for c_index, consignment in enumerate(_rows(values.get("consignments"))):
         prefix = f"consignments.{c_index}"
         items = [{"prefix": f"{prefix}.items.{i_index}", "v": item}

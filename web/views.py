@@ -375,15 +375,8 @@ def console_confirm(request: HttpRequest, actor: Actor, trip_id: int, step: str)
     except ServiceError as error:
         context["error"] = error
         status = error.status
-    trip = get_trip(actor, trip_id)
-    context["t"] = queries.truck_view(actor, trip)
-    if not is_htmx(request):
-        if "error" in context:
-            return error_response(request, context["error"])
-        messages.success(request, context["message"])
-        return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
-    response = render(request, "web/partials/console_truck.html", context, status=status)
-    if status == 200:
+    response = _console_truck_answer(request, actor, trip_id, context, status)
+    if status == 200 and is_htmx(request):
         response["HX-Trigger"] = "truckConfirmed"  # the waiting list refreshes at once
     return response
 
@@ -411,14 +404,7 @@ def console_receiving(request: HttpRequest, actor: Actor, trip_id: int, vehicle_
     except ServiceError as error:
         context["error"] = error
         status = error.status
-    trip = get_trip(actor, trip_id)
-    context["t"] = queries.truck_view(actor, trip)
-    if not is_htmx(request):
-        if "error" in context:
-            return error_response(request, context["error"])
-        messages.success(request, context["message"])
-        return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
-    return render(request, "web/partials/console_truck.html", context, status=status)
+    return _console_truck_answer(request, actor, trip_id, context, status)
 
 
 # --- audit trail ------------------------------------------------------------------------------
@@ -492,3 +478,16 @@ def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     return render(request, "web/board/gate.html", {
         "gate": gate, "hours": hours, "yards": yards, "lanes": lanes, "editable": editable, "row": row,
         "closures": gate.closures.filter(ends_at__gte=timezone.now())}, status=status)
+
+
+def _console_truck_answer(request: HttpRequest, actor: Actor, trip_id: int, context: dict[str, Any],
+                          status: int) -> HttpResponse:
+    """After a console action: the truck's fragment for HTMX, else back to the console page."""
+    trip = get_trip(actor, trip_id)
+    context["t"] = queries.truck_view(actor, trip)
+    if not is_htmx(request):
+        if "error" in context:
+            return error_response(request, context["error"])
+        messages.success(request, context["message"])
+        return HttpResponseRedirect(f"{reverse('web:console')}?q={trip.vehicle.plate}")
+    return render(request, "web/partials/console_truck.html", context, status=status)
