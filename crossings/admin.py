@@ -23,8 +23,8 @@ class CheckpointInline(admin.TabularInline):
     model = Checkpoint
     extra = 0
     can_delete = False
-    fields = ["name", "state", "confirmed_at", "confirmed_by", "agency", "automatic", "note"]
-    readonly_fields = fields
+    readonly_fields = ("name", "state", "confirmed_at", "confirmed_by", "agency", "automatic", "note")
+    fields = readonly_fields
     ordering = ["position"]
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -38,8 +38,8 @@ class TransshipmentVehicleInline(admin.TabularInline):
     model = TransshipmentVehicle
     extra = 0
     can_delete = False
-    fields = ["plate", "driver_name", "entered_at", "exited_at"]
-    readonly_fields = fields
+    readonly_fields = ("plate", "driver_name", "entered_at", "exited_at")
+    fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

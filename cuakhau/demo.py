@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from unittest import mock
 
@@ -525,7 +526,7 @@ class DemoBuilder:
             previous, t = t, t + dt.timedelta(minutes=rnd.randint(*gap))
             if step == "transshipment":
                 self._schedule_receiving(story, position, previous, t)
-            self._at(t, lambda step=step: self._confirm(story, position, step))
+            self._at(t, partial(self._confirm, story, position, step))
 
     def _schedule_receiving(self, story: Story, position: int, started: dt.datetime, finished: dt.datetime) -> None:
         """Vietnamese trucks come in to take over the goods between the previous step and the transshipment."""
@@ -533,15 +534,16 @@ class DemoBuilder:
         for index in range(rnd.choice([1, 2])):
             details = {"plate": self._plate("VN"), **self._vn_driver()}
             self._at(started + dt.timedelta(minutes=1 + index),
-                     lambda d=details: self._add_receiving(story, position, d))
+                     partial(self._add_receiving, story, position, details))
             self._at(started + dt.timedelta(minutes=5 + index),
-                     lambda d=details: self._mark(story, position, d, "entered"))
+                     partial(self._mark, story, position, details, "entered"))
             self._at(finished - dt.timedelta(minutes=3 - index),
-                     lambda d=details: self._mark(story, position, d, "exited"))
+                     partial(self._mark, story, position, details, "exited"))
 
     # --- actions (run on the demo clock) ---
 
     def _trip_id(self, story: Story, position: int) -> int:
+        assert story.registration_id is not None, "the story's registration is submitted first"
         return Trip.objects.values_list("pk", flat=True).get(registration_id=story.registration_id,
                                                               position=position)
 

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def ensure_compiled_messages() -> None:
-    import polib
+    import polib  # type: ignore[import-untyped]
 
     compiled = False
     for locale_dir in catalogue_dirs():
@@ -49,9 +49,9 @@ def _forget_loaded_catalogues() -> None:
     # Python's gettext caches each parsed .mo by path: without this the stale file read at import
     # would be served again (seen after a .po changed while an older .mo existed).
     gettext._translations.clear()  # type: ignore[attr-defined]
-    trans_real._translations = {}
-    trans_real._default = None
-    trans_real._active = Local()
+    trans_real._translations = {}  # type: ignore[attr-defined]
+    trans_real._default = None  # type: ignore[attr-defined]
+    trans_real._active = Local()  # type: ignore[attr-defined]
 
 
 def catalogue_dirs() -> list[Path]:
