@@ -37,6 +37,31 @@ def _level_names() -> dict[str, str]:
     return {"green": _("green"), "yellow": _("yellow"), "orange": _("orange"), "red": _("red")}
 
 
+# The scenario files are data in English; what a board member reads is translated here.
+SCENARIO_TEXT = {
+    "paper_2021": (_("Paper forms, December 2021"),
+                   _("Five paper forms at five agency counters; gate open 7:00–19:00; the other side's intake of "
+                     "exports cut to 5.5 trucks/hour from day 8.")),
+    "digital_2024": (_("Digital platform, 2024"),
+                     _("Online pre-arrival declaration; officers confirm at entry, inspection and exit; gate open "
+                       "7:00–23:00 (extended hours).")),
+    "smart_2030": (_("Smart border gate, 2030"),
+                   _("Today's staff, yard and bays, plus plate-reading lanes, a driverless shuttle "
+                     "(60 percent of trucks), 24-hour clearance, one-stop joint inspection and booked arrival hours.")),
+    "smart_2030_x5": (_("Smart border gate, 2030, sized for ×5"),
+                      _("smart_2030 with 102 joint inspection teams, a 202/h shuttle each way and 195 transshipment "
+                        "bays: the configuration that sustains five times today's rate.")),
+}
+
+
+def scenario_text(result: dict[str, Any]) -> tuple[str, str]:
+    """Title and description of a stored result in the reader's language."""
+    known = SCENARIO_TEXT.get(result["scenario"])
+    if known:
+        return str(known[0]), str(known[1])
+    return result.get("title") or result["scenario"], result.get("description", "")
+
+
 @login_required
 def result_list(request: HttpRequest) -> HttpResponse:
     results = storage.stored()
@@ -53,7 +78,7 @@ def result_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "stem": r["stem"],
-                "title": r.get("title") or r["scenario"],
+                "title": scenario_text(r)[0],
                 "scenario": r["scenario"],
                 "days": r["days"],
                 "seed": r["seed"],
@@ -73,6 +98,7 @@ def result_detail(request: HttpRequest, stem: str) -> HttpResponse:
     s = storage.load(stem)
     if s is None:
         raise Http404(_("No stored simulation result with that name."))
+    s["title"], s["description"] = scenario_text(s)
     queue = s["queue"]
     step_h = queue["step_minutes"] / 60
     x, in_system = _downsample(queue["in_system"], step_h)
