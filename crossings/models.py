@@ -68,7 +68,11 @@ class Trip(models.Model):
                                     name="one_open_trip_per_vehicle"),
             models.UniqueConstraint(fields=["registration", "position"], name="trip_position_unique"),
         ]
-        indexes = [models.Index(fields=["stage", "outcome"])]
+        indexes = [
+            models.Index(fields=["stage", "outcome"]),
+            # The live board counts active trips per stage with an index-only scan of this one.
+            models.Index(fields=["outcome", "stage", "registration"], name="trip_outcome_stage_reg"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration.number}/{self.position}"
@@ -97,7 +101,11 @@ class Checkpoint(models.Model):
         verbose_name_plural = _("checkpoints")
         ordering = ["trip", "position"]
         constraints = [models.UniqueConstraint(fields=["trip", "name"], name="checkpoint_unique_per_trip")]
-        indexes = [models.Index(fields=["name", "state"])]
+        indexes = [
+            models.Index(fields=["name", "state"]),
+            # "Cleared in the last hour" on the live board.
+            models.Index(fields=["name", "confirmed_at"], name="checkpoint_name_confirmed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.trip_id}/{self.name}: {self.state}"

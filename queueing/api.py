@@ -68,8 +68,7 @@ def _slot_full(request: HttpRequest, full: SlotFull):  # type: ignore[no-untyped
 def _booking_write(request: HttpRequest, actor: Actor, run):  # type: ignore[no-untyped-def]
     services.check_rate(actor)
     try:
-        with services.serialized_writes():  # before idempotent()'s transaction (see serialized_writes)
-            return idempotent(request, run)
+        return idempotent(request, run)
     except SlotFull as full:
         return _slot_full(request, full)
 

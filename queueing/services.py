@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -307,25 +305,6 @@ def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, ex
                        % {"n": cap}, "booking_cap")
 
 
-# --- one writer at a time on SQLite -------------------------------------------------------------
-
-@contextmanager
-def serialized_writes() -> Iterator[None]:
-    """Kept for the call sites: writers now queue in the database backend itself.
-
-    On SQLite the platform's backend (`cuakhau.db.sqlite`) makes every transaction of this process
-    take a process-wide lock before `BEGIN IMMEDIATE`, so threads wake as soon as the previous writer
-    commits instead of sleeping in SQLite's busy handler; PostgreSQL's row locks wake waiters at once.
-    """
-    yield
-
-
-@contextmanager
-def booking_transaction() -> Iterator[None]:
-    with serialized_writes(), transaction.atomic():
-        yield
-
-
 # --- taking and giving back places -------------------------------------------------------------
 
 def take_place(slot_id: int, green: bool) -> bool:
@@ -386,7 +365,7 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with booking_transaction():
+        with transaction.atomic():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
             states = _lock_trip(trip)
             if trip.outcome not in (Outcome.ACTIVE, Outcome.NO_SHOW):
@@ -443,7 +422,7 @@ def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with booking_transaction():
+        with transaction.atomic():
             Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
             _check_not_entered(_lock_trip(trip))
             if new_slot.day != old_slot.day:
@@ -470,7 +449,7 @@ def do_cancel_booking(actor: Actor, trip_id: int, *, now: dt.datetime | None = N
     """Give the place back at once; the trip needs a new hour before it may enter the gate."""
     now = now or timezone.now()
     trip = own_trip(actor, trip_id)
-    with booking_transaction():
+    with transaction.atomic():
         states = _lock_trip(trip)
         _check_not_entered(states)
         booking = active_booking(trip.pk)
@@ -499,7 +478,7 @@ def do_swap_truck(actor: Actor, trip_id: int, *, plate: str, driver_name: str, d
     enterprise = actor.enterprise
     assert enterprise is not None
     try:
-        with booking_transaction():
+        with transaction.atomic():
             states = _lock_trip(trip)
             if trip.outcome != Outcome.ACTIVE:
                 raise Conflict(_("This trip is closed."), "trip_closed")

@@ -53,7 +53,7 @@ def _fresh_cache() -> None:
 @pytest.fixture
 def perishables(db) -> None:  # type: ignore[no-untyped-def]
     """The green-lane headings the migration seeds (a transactional test's flush removes them)."""
-    seed = importlib.import_module("queueing.migrations.0002_perishables_and_board_index")
+    seed = importlib.import_module("queueing.migrations.0002_perishables")
     for prefix, vi, zh, en in seed.PERISHABLES:
         PerishableHeading.objects.get_or_create(hs_prefix=prefix, defaults={"name_vi": vi, "name_zh": zh,
                                                                            "name_en": en})

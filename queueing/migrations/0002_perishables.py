@@ -1,8 +1,4 @@
-"""Seed the green-lane headings, and index checkpoint confirmations by time for the live board.
-
-The index is on crossings' table but serves only the board's "cleared in the last hour" count,
-so it lives here, in plain SQL that SQLite and PostgreSQL both accept.
-"""
+"""Seed the green-lane headings (the board's indexes live with crossings' models)."""
 
 from django.db import migrations
 
@@ -33,9 +29,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(seed, unseed),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS queueing_checkpoint_name_confirmed "
-            "ON crossings_checkpoint (name, confirmed_at)",
-            "DROP INDEX IF EXISTS queueing_checkpoint_name_confirmed",
-        ),
     ]
