@@ -102,6 +102,19 @@ def registration_scope(actor: Actor, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+def may_see_registration(actor: Actor, declarant_id: int, gate_id: int, province_id: int) -> bool:
+    """`registration_scope` for one registration already read (same rule, checked in Python)."""
+    if actor.kind == ADMIN:
+        return True
+    if actor.enterprise is not None:
+        return actor.enterprise.pk == declarant_id
+    if actor.agency is not None:
+        if actor.agency.gate_id is None:
+            return actor.agency.province_id == province_id
+        return actor.agency.gate_id == gate_id
+    return False
+
+
 def trip_scope(actor: Actor) -> Q:
     return registration_scope(actor, prefix="registration__")
 

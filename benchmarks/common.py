@@ -283,8 +283,14 @@ class LoadResult:
     def server_cpu_ms_per_request(self) -> float:
         return self.server_cpu_s / self.requests * 1e3 if self.requests else 0.0
 
+    @property
+    def count_bound(self) -> bool:
+        """The count bound ran out before the time bound: req/s (over the whole time) is then a lower bound."""
+        return bool(self.raw.get("overflow"))
+
     def row(self) -> str:
-        return (f"| {self.label} | {self.requests} | {self.seconds:.1f} | {self.rps:.0f} | {self.p50_ms:.1f} | "
+        label = f"{self.label} (count bound reached: req/s is a lower bound)" if self.count_bound else self.label
+        return (f"| {label} | {self.requests} | {self.seconds:.1f} | {self.rps:.0f} | {self.p50_ms:.1f} | "
                 f"{self.p95_ms:.1f} | {self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | "
                 f"{self.server_cpu_ms_per_request:.2f} | {self.server_cpu_s / self.seconds * 100:.0f} % | "
                 f"{self.wrk_cpu_s / self.seconds * 100:.0f} % |")

@@ -54,6 +54,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server-seconds", type=float, default=10,
                         help="also time the board over HTTP with wrk against `cuakhau serve` (0: skip)")
     parser.add_argument("--append", action="store_true", help=f"append the results to {RESULTS.name}")
+    parser.add_argument("--skip-board", action="store_true",
+                        help="bookings only: no board data (10,000 trucks) and no board timing")
+    parser.add_argument("--quiet-wait", type=float, default=0,
+                        help="wait up to this many seconds for the 1-min load average to drop below 1 before "
+                             "measuring (the machine is shared)")
+    parser.add_argument("--label", default="", help="names the code measured in the report (e.g. a commit)")
     return parser.parse_args(argv)
 
 
@@ -349,18 +355,24 @@ def main(argv: list[str] | None = None) -> None:
         common.django_setup()
         common.migrate_and_load_reference()
         people = common.make_people()
-        started = time.perf_counter()
-        loaded = bulk_trucks(people, args.active, args.history)
-        slots = bulk_slots()
-        analyze()
-        load_seconds = time.perf_counter() - started
-        print(f"loaded {loaded} and {slots} hour slots in {load_seconds:.1f} s", flush=True)
-        board = measure_board(args.requests)
-        print(f"board: {board}", flush=True)
-        if args.server_seconds:
-            board["server"] = measure_server(env, args.server_seconds)
-            print(f"server: {board['server']}", flush=True)
+        loaded: dict[str, int] = {}
+        board: dict[str, Any] = {}
+        if not args.skip_board:
+            started = time.perf_counter()
+            loaded = bulk_trucks(people, args.active, args.history)
+            slots = bulk_slots()
+            analyze()
+            load_seconds = time.perf_counter() - started
+            print(f"loaded {loaded} and {slots} hour slots in {load_seconds:.1f} s", flush=True)
+            board = measure_board(args.requests)
+            print(f"board: {board}", flush=True)
+            if args.server_seconds:
+                board["server"] = measure_server(env, args.server_seconds)
+                print(f"server: {board['server']}", flush=True)
+        quiet = common.wait_for_quiet(args.quiet_wait) if args.quiet_wait else "no wait for quiet"
+        load_before = f"{common.load_average()} ({quiet})"
         bookings = measure_bookings(people, args.bookings, args.processes, args.threads)
+        bookings["load_before"] = load_before
         print(f"bookings: {bookings}", flush=True)
         report = render(args, env.database, loaded, board, bookings)
         print(report)
@@ -387,14 +399,17 @@ def render(args: argparse.Namespace, database: str, loaded: dict[str, int], boar
     def row(label: str, t: dict[str, float]) -> str:
         return f"| {label} | {t['p50']:.2f} | {t['p95']:.2f} | {t['p99']:.2f} | {t['mean']:.2f} |"
 
-    verdict_board = "met" if board["board"]["p95"] <= 20 else "NOT met"
     verdict_book = "met" if bookings["per_second"] >= 100 and bookings["over_booked"] == 0 else "NOT met"
-    command = "python -m benchmarks.queueing_board" + (" --postgres" if args.postgres else "")
+    command = " ".join(["python -m benchmarks.queueing_board", *sys.argv[1:]])
+    label = f" — {args.label}" if args.label else ""
+    head = [f"\n## {common.now_utc()} — {database}{label}", "",
+            f"`{command}` · {common.machine_line()} · load {common.load_average()}", ""]
+    if not board:
+        return "\n".join([*head, f"Load average before the bookings: {bookings['load_before']}.", "",
+                          booking_line(bookings, verdict_book)])
+    verdict_board = "met" if board["board"]["p95"] <= 20 else "NOT met"
     return "\n".join([
-        f"\n## {common.now_utc()} — {database}",
-        "",
-        f"`{command}` · {common.machine_line()} · load {common.load_average()}",
-        "",
+        *head,
         f"Data: {loaded['active']:,} active trucks ({board['waiting']:,} waiting at the gates), "
         f"{loaded['trips']:,} trips in all, {loaded['checkpoints']:,} checkpoint rows.",
         "",
@@ -408,6 +423,14 @@ def render(args: argparse.Namespace, database: str, loaded: dict[str, int], boar
         row("GET /api/v1/board/huu-nghi", board["one_gate"]),
         "",
         *server_rows(board.get("server")),
+        f"Load average before the bookings: {bookings['load_before']}.",
+        "",
+        booking_line(bookings, verdict_book),
+    ])
+
+
+def booking_line(bookings: dict[str, Any], verdict_book: str) -> str:
+    return (
         f"**Bookings under contention**: {bookings['processes']} processes × {bookings['threads']} threads, "
         f"one enterprise per thread ({bookings['firms']} enterprises), {bookings['trips']} trips into the same hours "
         f"(capacity 60/h import at Hữu Nghị, green share 20 %), refused ones retry the next free hour offered: "
@@ -416,8 +439,7 @@ def render(args: argparse.Namespace, database: str, loaded: dict[str, int], boar
         f"**{bookings['over_booked']}**; hours whose counter ≠ booking rows: {bookings['counter_mismatch']}; "
         f"hours used: {bookings['hours_used']} — target ≥ 100/s with 0 over-booked: **{verdict_book}**. "
         f"Python CPU of the booking processes: {bookings['cpu_ms_per_booking']:.1f} ms per successful booking "
-        f"(refusals included; the database server's own CPU not included).",
-    ])
+        f"(refusals included; the database server's own CPU not included).")
 
 
 if __name__ == "__main__":

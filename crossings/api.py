@@ -8,14 +8,13 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from accounts.schemas import ErrorOut
-from accounts.services import Actor, may_see_personal_data
-from crossings import services
-from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
+from accounts.services import Actor
+from crossings import reads, services
+from crossings.models import Outcome, Stage
 from crossings.schemas import ConfirmIn, ReceivingVehicleIn, ReceivingVehicleOut, TripListOut, TripOut
 from cuakhau.api import current_actor, idempotent
-from cuakhau.errors import ValidationFailed
+from cuakhau.errors import NotFound, ValidationFailed
 from cuakhau.lib.errors import InvalidValue
-from cuakhau.lib.people import mask_identity, mask_phone
 from cuakhau.lib.plates import format_plate, normalize_plate
 
 router = Router(tags=["trips"])
@@ -23,42 +22,11 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 STATUSES = frozenset(Stage.values) | frozenset(Outcome.values)
 
 
-def trip_out(actor: Actor, trip: Trip) -> TripOut:
-    registration = trip.registration
-    personal = may_see_personal_data(actor, registration.declarant_id, registration.gate_id)
-    driver = trip.driver
-    checkpoints = list(Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency")
-                       .order_by("position"))
-    # Receiving vehicles can only be added to a trip whose transshipment step applies: skip the query otherwise.
-    transships = any(c.name == "transshipment" and c.state != CheckpointState.NOT_REQUIRED for c in checkpoints)
-    vehicles = list(trip.receiving_vehicles.all()) if transships else []
-    fee = getattr(trip, "fee", None)
-    return TripOut.model_validate(dict(
-        id=trip.pk, registration_id=registration.pk, registration_number=registration.number,
-        position=trip.position, gate=registration.gate.code, direction=registration.direction,
-        plate=trip.vehicle.plate, plate_display=format_plate(trip.vehicle.plate), nationality=trip.vehicle.country,
-        load_class=trip.load_class, trailer_plate=trip.trailer_plate, container_number=trip.container_number,
-        seal_number=trip.seal_number, permit_number=trip.permit_number, journey=trip.journey,
-        driver={"name": driver.name,
-                "identity_document": driver.identity_document if personal else mask_identity(driver.identity_document),
-                "phone": driver.phone if personal else mask_phone(driver.phone)},
-        stage=trip.stage, stage_label=str(trip.get_stage_display()), outcome=trip.outcome,
-        outcome_label=str(trip.get_outcome_display()), version=trip.version,
-        fee=fee,
-        timeline=[{
-            "name": c.name, "label": str(services.STEP_LABELS.get(c.name, c.name)), "state": c.state,
-            "required": c.state != CheckpointState.NOT_REQUIRED, "confirmed_at": c.confirmed_at,
-            "confirmed_by": c.confirmed_by.get_username() if c.confirmed_by else "",
-            "agency": c.agency.name if c.agency else "", "automatic": c.automatic, "note": c.note,
-        } for c in checkpoints],
-        receiving_vehicles=[{
-            "id": v.pk, "plate": v.plate, "driver_name": v.driver_name,
-            "driver_identity_document": v.driver_identity_document if personal
-            else mask_identity(v.driver_identity_document),
-            "driver_phone": v.driver_phone if personal else mask_phone(v.driver_phone),
-            "entered_at": v.entered_at, "exited_at": v.exited_at,
-        } for v in vehicles],
-    ))
+def trip_answer(actor: Actor, trip_id: int) -> TripOut:
+    document = reads.read_trip(actor, trip_id)
+    if document is None:
+        raise NotFound(_("Trip not found."))
+    return TripOut.model_validate(document)
 
 
 class TripFilters(Schema):
@@ -93,13 +61,9 @@ def list_trips(request: HttpRequest, filters: Query[TripFilters]):  # type: igno
     } for t in query.order_by("-created_at", "position")[filters.offset:filters.offset + filters.limit]]
 
 
-def _detail(actor: Actor, trip_id: int) -> TripOut:
-    return trip_out(actor, services.get_trip(actor, trip_id))
-
-
 @router.get("/trips/{trip_id}", response={200: TripOut, **ERRORS})
 def trip_detail(request: HttpRequest, trip_id: int):  # type: ignore[no-untyped-def]
-    return _detail(current_actor(request), trip_id)
+    return trip_answer(current_actor(request), trip_id)
 
 
 @router.post("/trips/{trip_id}/checkpoints/{name}", response={200: TripOut, **ERRORS})
@@ -110,7 +74,7 @@ def confirm_checkpoint(request: HttpRequest, trip_id: int, name: str, data: Conf
     def run():  # type: ignore[no-untyped-def]
         confirmation = services.do_confirm_checkpoint(actor, trip_id, name, note=data.note,
                                                       receipt_number=data.receipt_number)
-        return 200, trip_out(actor, confirmation.trip)
+        return 200, TripOut.model_validate(confirmation.document(actor))
 
     return idempotent(request, run)
 
@@ -120,7 +84,7 @@ def cancel_trip(request: HttpRequest, trip_id: int):  # type: ignore[no-untyped-
     actor = current_actor(request)
 
     def run():  # type: ignore[no-untyped-def]
-        return 200, trip_out(actor, services.do_cancel_trip(actor, trip_id))
+        return 200, trip_answer(actor, services.do_cancel_trip(actor, trip_id).pk)
 
     return idempotent(request, run)
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.services import Actor
 from crossings.models import AuditEvent, AuditHead
+from cuakhau.db.prepared import PreparedRead, PreparedUpdate, insert_rows
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("at", "actor_name", "role", "agency_code", "gate_code", "ip_address", "action",
@@ -37,6 +38,13 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
     return values
 
 
+# Every append reads the head under its lock; compiled once (see cuakhau.db.prepared).
+_lock_head = PreparedRead(lambda head_id: AuditHead.objects.select_for_update().filter(pk=head_id)
+                          .values("last_id", "last_hash", "count"))
+
+_move_head = PreparedUpdate(AuditHead, where=("id",))
+
+
 def record(actor: Actor, action: str, *, registration_number: str = "", trip_id: int | None = None,
            checkpoint: str = "", note: str = "", automatic: bool = False,
            data: dict[str, Any] | None = None, gate_code: str = "") -> AuditEvent:
@@ -45,9 +53,14 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
     `gate_code` is the gate the action concerns, for actors without a gate of their own (enterprises)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    heads = _lock_head(head_id=1)
+    if heads:
+        head = heads[0]
+    else:  # the very first event
+        created, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        head = {"last_id": created.last_id, "last_hash": created.last_hash, "count": created.count}
     event = AuditEvent(
-        id=head.last_id + 1,
+        id=head["last_id"] + 1,
         at=timezone.now(),
         actor=actor.user,
         actor_name=actor.name,
@@ -62,11 +75,11 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
         note=note[:500],
         automatic=automatic,
         data=data or {},
-        prev_hash=head.last_hash,
+        prev_hash=head["last_hash"],
     )
     event.hash = _digest(event.id, event.prev_hash, _hashed_fields(event))
-    event.save(force_insert=True)
-    AuditHead.objects.filter(pk=1).update(last_id=event.id, last_hash=event.hash, count=head.count + 1)
+    insert_rows([event])  # append-only: no save() machinery on the hottest path (see cuakhau.db.prepared)
+    _move_head((1,), {"last_id": event.id, "last_hash": event.hash, "count": head["count"] + 1})
     return event
 
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
+
+# The trip's answer is built from plain rows (crossings.reads), so its schemas are plain pydantic models:
+# ninja's Schema would wrap every dict in its ORM attribute getter, which costs more than the validation.
 
 
-class TimelineStepOut(Schema):
+class TimelineStepOut(BaseModel):
     name: str
     label: str
     state: str
@@ -18,7 +21,7 @@ class TimelineStepOut(Schema):
     note: str
 
 
-class ReceivingVehicleOut(Schema):
+class ReceivingVehicleOut(BaseModel):
     id: int
     plate: str
     driver_name: str
@@ -28,7 +31,7 @@ class ReceivingVehicleOut(Schema):
     exited_at: dt.datetime | None
 
 
-class FeeOut(Schema):
+class FeeOut(BaseModel):
     goods_type: str
     tariff_vnd: int
     percent: int
@@ -37,13 +40,13 @@ class FeeOut(Schema):
     paid_at: dt.datetime | None
 
 
-class DriverOut(Schema):
+class DriverOut(BaseModel):
     name: str
     identity_document: str
     phone: str
 
 
-class TripOut(Schema):
+class TripOut(BaseModel):
     id: int
     registration_id: int
     registration_number: str

@@ -9,6 +9,7 @@ one 409, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -16,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import ADMIN, ENTERPRISE, Actor, is_board, trip_scope
-from crossings import audit
+from crossings import audit, reads
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Outcome, TransshipmentVehicle, Trip
+from cuakhau.db.prepared import Increment, PreparedUpdate
 from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ValidationFailed
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import normalize_identity_document, normalize_person_name, normalize_phone
@@ -52,23 +54,24 @@ def states_of(trip_id: int) -> dict[str, str]:
     return dict(Checkpoint.objects.filter(trip_id=trip_id).order_by().values_list("name", "state"))
 
 
-def _check_officer_at_gate(actor: Actor, trip: Trip) -> None:
-    gate = trip.registration.gate
-    if not actor.acts_at_gate(gate.pk, gate.province_id):
+def _check_officer_at_gate(actor: Actor, gate_id: int, province_id: int) -> None:
+    if not actor.acts_at_gate(gate_id, province_id):
         raise Forbidden(_("You can confirm checkpoints only at your own gate."))
 
 
-def check_confirm(actor: Actor, trip: Trip, name: str, states: dict[str, str]) -> wf.Step:
-    """Raise the error an officer would see if `name` cannot be confirmed now."""
+def check_confirm(actor: Actor, trip: dict[str, Any], name: str, states: dict[str, str]) -> wf.Step:
+    """Raise the error an officer would see if `name` cannot be confirmed now.
+
+    `trip` is a row of `reads.trip_row` (gate, province, registration status, outcome)."""
     if actor.kind in (ENTERPRISE, ADMIN) or name not in wf.OFFICER_STEPS:
         if name not in wf.STEPS:
             raise NotFound(GUARD_MESSAGES["unknown_step"], "unknown_step")
         raise Forbidden(GUARD_MESSAGES["not_your_step"], "not_your_step")
-    _check_officer_at_gate(actor, trip)
-    if trip.registration.status != RegistrationStatus.CONFIRMED:
+    _check_officer_at_gate(actor, trip["gate_id"], trip["province_id"])
+    if trip["registration_status"] != RegistrationStatus.CONFIRMED:
         raise Conflict(_("The registration is not confirmed."), "registration_not_confirmed")
-    if trip.outcome != Outcome.ACTIVE:
-        raise Conflict(_("This trip is closed (%(outcome)s).") % {"outcome": trip.get_outcome_display()},
+    if trip["outcome"] != Outcome.ACTIVE:
+        raise Conflict(_("This trip is closed (%(outcome)s).") % {"outcome": Outcome(trip["outcome"]).label},
                        "trip_closed")
     try:
         return wf.check_can_confirm(name, states, actor.kind)
@@ -81,10 +84,22 @@ def check_confirm(actor: Actor, trip: Trip, name: str, states: dict[str, str]) -
         raise error_class(message, error.code) from error
 
 
+# The compare-and-set and the trip's new stage: the two writes of every confirmation (see cuakhau.db.prepared).
+_flip_checkpoint = PreparedUpdate(Checkpoint, where=("trip", "name", "state"))
+_update_trip = PreparedUpdate(Trip, where=("id",))
+
+
 @dataclass(frozen=True)
 class Confirmation:
-    trip: Trip
-    checkpoint: Checkpoint
+    """The trip as stored after the confirmation: its row and timeline (see `reads`)."""
+
+    trip: dict[str, Any]
+    timeline: list[dict[str, Any]]
+
+    def document(self, actor: Actor) -> dict[str, Any]:
+        """The API's answer (`schemas.TripOut`)."""
+        return reads.trip_document(actor, self.trip, self.timeline,
+                                   reads.receiving_vehicle_rows(self.trip["id"], self.timeline))
 
 
 def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = "", automatic: bool = False,
@@ -96,53 +111,52 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
         with transaction.atomic():
             # One scoped read that also locks the trip row: a trip the actor may not see is a 404, and
             # concurrent confirmations of one trip queue here, so each sees the other's result when it
-            # reads the states (and the derived stage never misses a step).
-            trip = (trips_for(actor).select_related("fee").select_for_update(of=("self",))
-                    .filter(pk=trip_id).order_by().first())
+            # reads the states (and the derived stage never misses a step). Plain rows, not model
+            # instances: they are also the answer (see `reads`).
+            trip = reads.trip_row(actor, trip_id, lock=True)
             if trip is None:
                 raise NotFound(_("Trip not found."))
-            states = states_of(trip.pk)
+            timeline = reads.timeline_rows(trip_id)
+            states = {step["name"]: step["state"] for step in timeline}
             check_confirm(actor, trip, name, states)
             now = timezone.now()
             note = note[:500]
-            flipped = Checkpoint.objects.filter(trip=trip, name=name, state=CheckpointState.PENDING).update(
-                state=CheckpointState.CONFIRMED, confirmed_at=now, confirmed_by=actor.user, agency=actor.agency,
-                automatic=automatic, note=note)
+            flipped = _flip_checkpoint((trip_id, name, CheckpointState.PENDING), {
+                "state": CheckpointState.CONFIRMED, "confirmed_at": now, "confirmed_by": actor.user,
+                "agency": actor.agency, "automatic": automatic, "note": note})
             if not flipped:
                 raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
             states[name] = CheckpointState.CONFIRMED
             stage = wf.derive_stage(states)
-            changes: dict[str, object] = {"stage": stage, "version": F("version") + 1, "updated_at": now}
+            changes: dict[str, object] = {"stage": stage, "version": Increment(), "updated_at": now}
             if name == "left_gate":
                 changes.update(outcome=Outcome.COMPLETED, is_open=False)
-            Trip.objects.filter(pk=trip.pk).update(**changes)
+            _update_trip((trip_id,), changes)
             if name == "fee_paid":
-                TripFee.objects.filter(trip=trip).update(receipt_number=receipt_number, paid_at=now,
-                                                         recorded_by=actor.user)
-            audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number,
-                         trip_id=trip.pk, checkpoint=name, note=note, automatic=automatic,
+                TripFee.objects.filter(trip_id=trip_id).update(receipt_number=receipt_number, paid_at=now,
+                                                               recorded_by=actor.user)
+            audit.record(actor, "checkpoint.confirmed", registration_number=trip["registration_number"],
+                         trip_id=trip_id, checkpoint=name, note=note, automatic=automatic,
                          data={"receipt_number": receipt_number} if receipt_number else None)
     except IntegrityError as error:
         raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
                                ) from error
     # The row is locked until commit, so the values written are the values stored: set them in memory
-    # instead of reloading the trip and the checkpoint.
-    trip.stage = stage
-    trip.version += 1
-    trip.updated_at = now
+    # instead of reading the trip and its timeline again.
+    trip.update(stage=stage, version=trip["version"] + 1)
     if name == "left_gate":
-        trip.outcome = Outcome.COMPLETED
-        trip.is_open = False
-    if name == "fee_paid":
-        fee = getattr(trip, "fee", None)
-        if fee is not None:
-            fee.receipt_number = receipt_number
-            fee.paid_at = now
-            fee.recorded_by = actor.user
-    checkpoint = Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=CheckpointState.CONFIRMED,
-                            confirmed_at=now, confirmed_by=actor.user, agency=actor.agency, automatic=automatic,
-                            note=note)
-    return Confirmation(trip, checkpoint)
+        trip["outcome"] = Outcome.COMPLETED
+    if name == "fee_paid" and trip["fee_id"] is not None:
+        trip.update(fee_receipt_number=receipt_number, fee_paid_at=now)
+    for step in timeline:
+        if step["name"] == name:
+            agency, user = actor.agency, actor.user
+            step.update(state=CheckpointState.CONFIRMED, confirmed_at=now,
+                        confirmed_by_name=user.get_username() if user else "",
+                        automatic=automatic, note=note, agency_name_vi=agency.name_vi if agency else None,
+                        agency_name_zh=agency.name_zh if agency else None,
+                        agency_name_en=agency.name_en if agency else None)
+    return Confirmation(trip, timeline)
 
 
 def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
@@ -224,7 +238,7 @@ def do_mark_receiving_vehicle(actor: Actor, trip_id: int, vehicle_id: int, event
 def _check_transshipment_officer(actor: Actor, trip: Trip) -> None:
     if not is_board(actor):
         raise Forbidden(_("Only the management board records transshipment."))
-    _check_officer_at_gate(actor, trip)
+    _check_officer_at_gate(actor, trip.registration.gate_id, trip.registration.gate.province_id)
     if trip.outcome != Outcome.ACTIVE:
         raise Conflict(_("This trip is closed."), "trip_closed")
     if states_of(trip.pk).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.services import actor_for
+from gates import rules
 from gates.models import Gate
 from gates.services import gate_is_open
 
@@ -18,8 +19,9 @@ def home(request: HttpRequest) -> HttpResponse:
         target = home_for(actor_for(request.user))
         if target:
             return redirect(target)
-    now = timezone.now()
-    gates = [{"gate": gate, "open": gate_is_open(gate, now)} for gate in Gate.objects.select_related("province")]
+    now, reference = timezone.now(), rules.current()
+    gates = [{"gate": gate, "open": gate_is_open(gate, now, reference)}
+             for gate in Gate.objects.select_related("province")]
     return render(request, "web/home.html", {"gates": gates})
 
 

@@ -65,8 +65,8 @@ def submit(request: HttpRequest, data: RegistrationIn):  # type: ignore[no-untyp
     actor = current_actor(request)
 
     def run():  # type: ignore[no-untyped-def]
-        registration = services.do_submit_registration(actor, data)
-        return 201, registration_out(services.get_registration(actor, registration.pk))
+        # The registration comes back with what was written attached: the answer needs no re-read.
+        return 201, registration_out(services.do_submit_registration(actor, data))
 
     return idempotent(request, run)
 

@@ -10,9 +10,11 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Prefetch
+from django.db.models import DecimalField, F, Max, Model, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,12 +22,14 @@ from accounts.services import Actor, is_board, registration_scope
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Journey, Outcome, Stage, Trip
+from cuakhau.db.prepared import insert_rows
 from cuakhau.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from cuakhau.lib.plates import plate_country
 from declarations.models import Consignment, DailySequence, Item, Registration, RegistrationStatus
 from declarations.schemas import RegistrationIn, RegistrationPatch, VehicleIn
 from enterprises.models import Driver, Enterprise, Vehicle
 from fees.services import assess_fee
+from gates import rules
 from gates.models import Gate, Yard
 from gates.services import gate_is_open, goods_not_permitted, opening_hours_text
 
@@ -48,10 +52,12 @@ def check_registration(actor: Actor, data: RegistrationIn, *, registration: Regi
     """Validate the registration as a whole; raise ValidationFailed with every problem per field."""
     now = now or timezone.now()
     errors = FieldErrors()
-    gate = Gate.objects.filter(code=data.gate, handles_goods=True).first()
-    if gate is None:
+    reference = rules.current()
+    gate = reference.gate(data.gate)
+    if gate is None or not gate.handles_goods:
+        gate = None
         errors.add("gate", _("Unknown gate, or the gate does not handle goods."))
-    yard = Yard.objects.filter(code=data.yard).first()
+    yard = reference.yard(data.yard)
     if yard is None:
         errors.add("yard", _("Unknown yard."))
     elif gate is not None and yard.gate_id != gate.pk:
@@ -68,14 +74,15 @@ def check_registration(actor: Actor, data: RegistrationIn, *, registration: Regi
         errors.add("planned_arrival", _("The planned arrival is in the past."))
     elif arrival > now + dt.timedelta(days=MAX_DAYS_AHEAD):
         errors.add("planned_arrival", _("Register at most %(days)d days ahead.") % {"days": MAX_DAYS_AHEAD})
-    elif gate is not None and not gate_is_open(gate, arrival):
+    elif gate is not None and not gate_is_open(gate, arrival, reference):
         errors.add("planned_arrival", _("The gate is closed at that time (open %(hours)s that day).")
-                   % {"hours": opening_hours_text(gate, arrival)})
+                   % {"hours": opening_hours_text(gate, arrival, reference)})
 
     if gate is not None:
         hs_codes = [(c_index, i_index, item.hs_code) for c_index, consignment in enumerate(data.consignments)
                     for i_index, item in enumerate(consignment.items)]
-        banned = {v.hs_code: v.protocol for v in goods_not_permitted(gate, data.direction, [h for *_, h in hs_codes])}
+        violations = goods_not_permitted(gate, data.direction, [h for *_, h in hs_codes], reference)
+        banned = {v.hs_code: v.protocol for v in violations}
         for c_index, i_index, hs_code in hs_codes:
             if hs_code in banned:
                 errors.add(f"consignments.{c_index}.items.{i_index}.hs_code",
@@ -130,13 +137,17 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
                 yard=resolved.yard,
                 created_by=actor.enterprise_user,
             )
-            _write_goods(registration, data)
-            _sync_trips(registration, data, new=True)
+            consignments = _write_goods(registration, data)
+            trips = _sync_trips(registration, data, new=True)
             audit.record(actor, "registration.submitted", registration_number=registration.number,
                          gate_code=resolved.gate.code,
                          data={"trips": len(data.vehicles), "gate": resolved.gate.code})
     except IntegrityError as error:
         raise _as_truck_conflict(error) from error
+    # What was just written is what is stored: hand it over as if prefetched, so the answer needs no re-read.
+    registration.planned_arrival = registration.planned_arrival.astimezone(dt.UTC)  # as the database returns it
+    _attach(registration, "consignments", consignments)
+    _attach(registration, "trips", trips)
     return registration
 
 
@@ -223,20 +234,43 @@ def _next_number(gate: Gate) -> str:
     return f"{day:%Y%m%d}-{gate.code.upper()}-{sequence:04d}"
 
 
-def _write_goods(registration: Registration, data: RegistrationIn) -> None:
+def _write_goods(registration: Registration, data: RegistrationIn) -> list[Consignment]:
+    """Store the consignments and their items; return them with their items attached."""
+    consignments = []
     for consignment_in in data.consignments:
         consignment = Consignment.objects.create(
             registration=registration, declaration_number=consignment_in.declaration_number,
             declaration_type=consignment_in.declaration_type, description=consignment_in.description)
-        Item.objects.bulk_create(Item(consignment=consignment, **item.model_dump()) for item in consignment_in.items)
+        items = Item.objects.bulk_create(Item(consignment=consignment, **_as_stored(Item, item.model_dump()))
+                                         for item in consignment_in.items)
+        _attach(consignment, "items", items)
+        consignments.append(consignment)
+    return consignments
 
 
-def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool = False) -> None:
-    """Make the registration's trips match `data.vehicles`, position by position.
+def _attach(instance: Model, relation: str, objects: list[Any]) -> None:
+    """Hand over rows just written as if prefetched, the way Django's own prefetch stores them."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def _as_stored(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Decimals at their column's scale, as a read would return them (the answer is built without one)."""
+    for field in model._meta.concrete_fields:
+        if isinstance(field, DecimalField) and isinstance(values.get(field.name), Decimal):
+            values[field.name] = values[field.name].quantize(Decimal(1).scaleb(-field.decimal_places))
+    return values
+
+
+def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool = False) -> list[Trip]:
+    """Make the registration's trips match `data.vehicles`, position by position; return the new trips.
 
     An amendment keeps each trip's id and ticket token (a driver's QR code stays valid); only
     steps not yet confirmed follow the new facts, e.g. quarantine after a change of goods.
     """
+    created: list[Trip] = []
     hs_codes = tuple(item.hs_code for c in data.consignments for item in c.items)
     # A truck the enterprise cancelled stays cancelled (and free): the list maps onto the other trips in order.
     # A registration created in this very transaction has no trips yet: nothing to read.
@@ -259,13 +293,15 @@ def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool =
         if trip is None:
             trip = Trip.objects.create(registration=registration, position=next_position,
                                        ticket_token=secrets.token_urlsafe(32), **fields)
+            Trip.fee.related.set_cached_value(trip, None)  # assessed when the board confirms: none yet
+            created.append(trip)
             next_position += 1
-            Checkpoint.objects.bulk_create(
+            insert_rows([  # one statement, nothing read back (see cuakhau.db.prepared)
                 Checkpoint(trip=trip, name=name, position=wf.POSITION[name], state=state,
                            confirmed_at=now if state == wf.State.CONFIRMED else None,
                            confirmed_by=registration.created_by if state == wf.State.CONFIRMED else None)
                 for name, state in wf.initial_states(facts).items()
-            )
+            ])
             continue
         Trip.objects.filter(pk=trip.pk).update(outcome=Outcome.ACTIVE, is_open=True, version=F("version") + 1,
                                                updated_at=now, **fields)
@@ -275,6 +311,7 @@ def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool =
                 Checkpoint.objects.filter(trip=trip, name=name).update(state=state)
     for trip in existing[len(data.vehicles):]:
         trip.delete()
+    return created
 
 
 def _vehicle_and_driver(enterprise: Enterprise, vehicle_in: VehicleIn) -> tuple[Vehicle, Driver]:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuakhau.admin import ReadOnlyModelAdmin
 from fees.models import JourneyFactor, Tariff, TripFee
 
 
@@ -17,19 +18,10 @@ class JourneyFactorAdmin(admin.ModelAdmin):
 
 
 @admin.register(TripFee)
-class TripFeeAdmin(admin.ModelAdmin):
+class TripFeeAdmin(ReadOnlyModelAdmin):
     """Fees are assessed when a registration is confirmed and paid at the fee_paid checkpoint."""
 
     list_display = ["trip", "goods_type", "tariff_vnd", "percent", "amount_vnd", "receipt_number", "paid_at"]
     list_filter = ["goods_type", ("paid_at", admin.EmptyFieldListFilter)]
     search_fields = ["receipt_number", "trip__registration__number", "trip__vehicle__plate"]
     list_select_related = ["trip__registration"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

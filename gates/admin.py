@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from gates.models import Closure, Gate, GoodsProtocol, Lane, ProtocolGate, Province, WorkingHours, Yard
+from cuakhau.admin import ReadOnlyModelAdmin
+from gates.models import (
+    Closure,
+    Gate,
+    GoodsProtocol,
+    Lane,
+    ProtocolGate,
+    Province,
+    ReferenceRevision,
+    WorkingHours,
+    Yard,
+)
 
 
 class LaneInline(admin.TabularInline):
@@ -92,3 +103,10 @@ class ProtocolGateAdmin(admin.ModelAdmin):
     list_filter = ["protocol", "gate"]
     search_fields = ["protocol__hs_prefix", "protocol__name_vi", "gate__code", "gate__name_vi"]
     list_select_related = ["protocol", "gate"]
+
+
+@admin.register(ReferenceRevision)
+class ReferenceRevisionAdmin(ReadOnlyModelAdmin):
+    """Shown so an operator can see when reference data last changed; written only by the platform."""
+
+    list_display = ("token", "changed_at")

@@ -9,6 +9,7 @@ from ninja import Router
 
 from accounts.schemas import ErrorOut
 from cuakhau.errors import NotFound
+from gates import rules
 from gates.models import Gate, GoodsProtocol
 from gates.schemas import GateDetailOut, GateOut
 from gates.services import gate_is_open
@@ -16,13 +17,13 @@ from gates.services import gate_is_open
 router = Router(tags=["gates"])
 
 
-def _gate_out(gate: Gate) -> dict:
+def _gate_out(gate: Gate, reference: rules.Rules | None = None) -> dict:
     return {
         "code": gate.code, "name": gate.name, "name_vi": gate.name_vi, "name_zh": gate.name_zh,
         "counterpart_name_vi": gate.counterpart_name_vi, "counterpart_name_zh": gate.counterpart_name_zh,
         "kind": gate.kind, "kind_label": gate.get_kind_display(), "province": gate.province.code,
         "transport_mode": gate.transport_mode, "markers": gate.markers, "clearance_routes": gate.clearance_routes,
-        "handles_goods": gate.handles_goods, "open_now": gate_is_open(gate, timezone.now()),
+        "handles_goods": gate.handles_goods, "open_now": gate_is_open(gate, timezone.now(), reference),
     }
 
 
@@ -31,7 +32,8 @@ def list_gates(request: HttpRequest, province: str = ""):  # type: ignore[no-unt
     gates = Gate.objects.select_related("province")
     if province:
         gates = gates.filter(province__code=province)
-    return [_gate_out(gate) for gate in gates]
+    reference = rules.current()  # read once for every gate listed
+    return [_gate_out(gate, reference) for gate in gates]
 
 
 @router.get("/gates/{code}", auth=None, response={200: GateDetailOut, 404: ErrorOut})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -20,6 +22,46 @@ class Direction(models.TextChoices):
         return frozenset({cls.IMPORT, cls.TEMPORARY_IMPORT, cls.TRANSIT, cls.TRANSSHIPMENT})
 
 
+def localized_name(name_vi: str, name_zh: str, name_en: str) -> str:
+    """The name in the active language, falling back to the Vietnamese name of record."""
+    language = (get_language() or "vi").lower()
+    if language.startswith("zh") and name_zh:
+        return name_zh
+    if language.startswith("en") and name_en:
+        return name_en
+    return name_vi
+
+
+def bump_reference_revision() -> None:
+    """Mark the reference data as changed, in the caller's transaction if any (see gates.rules)."""
+    token = uuid.uuid4().hex
+    if not ReferenceRevision.objects.filter(pk=1).update(token=token):
+        ReferenceRevision.objects.update_or_create(pk=1, defaults={"token": token})
+
+
+class ReferenceQuerySet(models.QuerySet):
+    """Bulk writes skip save() and its signals: they mark the reference data as changed themselves."""
+
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        count = super().update(**kwargs)
+        if count:
+            bump_reference_revision()
+        return count
+
+    def bulk_create(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        created = super().bulk_create(*args, **kwargs)
+        bump_reference_revision()
+        return created
+
+    def bulk_update(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        count = super().bulk_update(*args, **kwargs)
+        bump_reference_revision()
+        return count
+
+
+ReferenceManager = models.Manager.from_queryset(ReferenceQuerySet)
+
+
 class MultilingualName(models.Model):
     """Vietnamese is the name of record; Chinese and English are shown to those users."""
 
@@ -35,17 +77,14 @@ class MultilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        language = (get_language() or "vi").lower()
-        if language.startswith("zh") and self.name_zh:
-            return self.name_zh
-        if language.startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_vi
+        return localized_name(self.name_vi, self.name_zh, self.name_en)
 
 
 class Province(MultilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     country = models.CharField(_("country"), max_length=2, default="VN")
+
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("province")
@@ -81,6 +120,8 @@ class Gate(MultilingualName):
     handles_goods = models.BooleanField(_("open for goods"), default=True)
     uses_slots = models.BooleanField(_("arrival slots required"), default=False)
 
+    objects = ReferenceManager()
+
     class Meta:
         verbose_name = _("gate pair")
         verbose_name_plural = _("gate pairs")
@@ -105,6 +146,8 @@ class Lane(models.Model):
     automated = models.BooleanField(_("automated (plate recognition)"), default=False)
     trucks_per_hour = models.PositiveIntegerField(_("trucks per hour"), default=30)
 
+    objects = ReferenceManager()
+
     class Meta:
         verbose_name = _("lane")
         verbose_name_plural = _("lanes")
@@ -123,6 +166,8 @@ class Yard(models.Model):
     name = models.CharField(_("name"), max_length=200)
     operator = models.CharField(_("operator"), max_length=200, blank=True)
     places = models.PositiveIntegerField(_("truck places"))
+
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("yard")
@@ -145,6 +190,8 @@ class WorkingHours(models.Model):
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
 
+    objects = ReferenceManager()
+
     class Meta:
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
@@ -161,6 +208,8 @@ class Closure(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     reason = models.CharField(_("reason"), max_length=200)
+
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("closure")
@@ -187,6 +236,8 @@ class GoodsProtocol(MultilingualName):
     directions = models.JSONField(_("directions"), default=list,
                                   help_text=_("Directions the protocol governs, e.g. [\"export\"]."))
 
+    objects = ReferenceManager()
+
     class Meta:
         verbose_name = _("goods protocol")
         verbose_name_plural = _("goods protocols")
@@ -200,6 +251,8 @@ class ProtocolGate(models.Model):
                              verbose_name=_("gate"))
     since = models.DateField(_("permitted since"), null=True, blank=True)
 
+    objects = ReferenceManager()
+
     class Meta:
         verbose_name = _("gate permitted by a protocol")
         verbose_name_plural = _("gates permitted by protocols")
@@ -207,3 +260,22 @@ class ProtocolGate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} → {self.gate}"
+
+
+class ReferenceRevision(models.Model):
+    """A token that changes with every change to the gates' reference data (one row).
+
+    Each server process keeps the rules it needs on every registration (gates, yards, hours, closures,
+    protocols) in memory and re-reads them only when this token differs from the one they were read
+    under (see gates.rules). A random token, not a counter: a rolled-back change can never be mistaken
+    for a later, different one."""
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reference data revision")
+        verbose_name_plural = _("reference data revisions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -102,8 +102,9 @@ class CapacityPlan:
         plan.lanes.update(lanes)
         plan.hours.update(hours)
         plan.shares = shares
+        # order_by(): Closure's default ordering by gate would join the gate table for nothing.
         for gate_id, starts, ends in Closure.objects.filter(gate_id__in=ids, ends_at__gt=start,
-                                                            starts_at__lt=end).values_list(
+                                                            starts_at__lt=end).order_by().values_list(
                 "gate_id", "starts_at", "ends_at"):
             plan.closures[gate_id].append((starts, ends))
         for gate_id, flow, starts, ends, rate in CapacityOverride.objects.filter(

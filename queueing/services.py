@@ -135,7 +135,7 @@ def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, no
     now = now or timezone.now()
     start = max(local_hour_start(start), local_hour_start(now))
     end = start + dt.timedelta(hours=hours)
-    plan = CapacityPlan.load([gate.pk], start, end)
+    plan: CapacityPlan | None = None  # loaded at the first hour that has no row yet
     rows = {row[0]: row[1:] for row in HourSlot.objects.filter(
         gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end).values_list(
         "hour_start", "capacity", "booked", "reserved", "green_booked")}
@@ -144,6 +144,8 @@ def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, no
     for hour in hours_between(start, end):
         row = rows.get(hour)
         if row is None:
+            if plan is None:
+                plan = CapacityPlan.load([gate.pk], hour, end)
             capacity = plan.capacity(gate.pk, flow, hour)
             booked, green_booked = 0, 0
             reserved = 0 if hour <= release_from else plan.reserved(gate.pk, capacity)
@@ -159,11 +161,26 @@ def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, no
     return found
 
 
+NEXT_FREE_FIRST_WINDOW_HOURS = 48
+
+
 def next_free_hours(gate: Gate, flow: str, after: dt.datetime, green: bool, now: dt.datetime | None = None
                     ) -> list[FreeHour]:
-    days = int(conf.get("QUEUEING_MAX_DAYS_AHEAD"))
-    return free_hours(gate, flow, after, hours=days * 24, now=now, green=green,
-                      limit=int(conf.get("QUEUEING_NEXT_FREE_COUNT")))
+    """The next hours with a place for this truck, from `after` over QUEUEING_MAX_DAYS_AHEAD days.
+
+    The next two days are searched first (usually enough: fewer rows read), the rest only if needed.
+    Always fresh: a stale offer would only send the client to another full hour. It only advises:
+    the booking itself takes a place atomically."""
+    now = now or timezone.now()
+    start = max(local_hour_start(after), local_hour_start(now))
+    hours = int(conf.get("QUEUEING_MAX_DAYS_AHEAD")) * 24
+    limit = int(conf.get("QUEUEING_NEXT_FREE_COUNT"))
+    first = min(NEXT_FREE_FIRST_WINDOW_HOURS, hours)
+    found = free_hours(gate, flow, start, hours=first, now=now, green=green, limit=limit)
+    if len(found) < limit and hours > first:
+        found += free_hours(gate, flow, start + dt.timedelta(hours=first), hours=hours - first, now=now,
+                            green=green, limit=limit - len(found))
+    return found
 
 
 @dataclass(frozen=True)
@@ -293,6 +310,13 @@ def booking_cap(enterprise: Enterprise, slot: HourSlot, now: dt.datetime) -> int
     return cap
 
 
+def _lock_enterprise(enterprise: Enterprise) -> None:
+    """Concurrent bookings of one firm count one another's open bookings (anti-hoarding) in turn. SQLite
+    has no row locks and needs none: its IMMEDIATE transactions already run writers one at a time."""
+    if transaction.get_connection().features.has_select_for_update:
+        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+
+
 def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, exclude: int | None = None) -> None:
     """Runs with the enterprise row locked, so concurrent bookings of one firm count one another."""
     open_bookings = Booking.objects.filter(enterprise=enterprise, status=BookingStatus.BOOKED, slot__day=slot.day,
@@ -366,7 +390,7 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
     assert enterprise is not None
     try:
         with transaction.atomic():
-            Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+            _lock_enterprise(enterprise)
             states = _lock_trip(trip)
             if trip.outcome not in (Outcome.ACTIVE, Outcome.NO_SHOW):
                 raise Conflict(_("This trip is closed."), "trip_closed")
@@ -423,7 +447,7 @@ def do_move(actor: Actor, trip_id: int, hour_start: dt.datetime, version: int, *
     assert enterprise is not None
     try:
         with transaction.atomic():
-            Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+            _lock_enterprise(enterprise)
             _check_not_entered(_lock_trip(trip))
             if new_slot.day != old_slot.day:
                 _check_hoarding(enterprise, new_slot, now, exclude=booking.pk)
@@ -512,6 +536,17 @@ class OverrideResult:
     kept_for_bookings: list[dt.datetime] = field(default_factory=list)
 
 
+def may_override_capacity(actor: Actor, gate: Gate) -> bool:
+    """The gate's own management board (day-to-day: road works, an incident) and the province-wide
+    supervisor of the board (who also edits the gate's lanes and working hours) set an hour's capacity.
+    Unlike confirming a truck's checkpoints, this is planning, not acting on a truck at the gate."""
+    if not is_board(actor) or actor.agency is None:
+        return False
+    if actor.is_supervisor:
+        return actor.agency.province_id == gate.province_id
+    return actor.acts_at_gate(gate.pk, gate.province_id)
+
+
 def do_override_capacity(actor: Actor, gate_code: str, direction: str, starts_at: dt.datetime,
                          ends_at: dt.datetime, trucks_per_hour: int, reason: str) -> OverrideResult:
     """A supervisor sets the capacity of every hour starting in [starts_at, ends_at)."""
@@ -520,8 +555,8 @@ def do_override_capacity(actor: Actor, gate_code: str, direction: str, starts_at
     gate = Gate.objects.filter(code=gate_code).first()
     if gate is None:
         raise NotFound(UNKNOWN_GATE)
-    if not is_board(actor) or not actor.acts_at_gate(gate.pk, gate.province_id):
-        raise Forbidden(_("Only the management board of this gate sets its capacity."))
+    if not may_override_capacity(actor, gate):
+        raise Forbidden(_("Only the management board of this gate or the province supervisor sets its capacity."))
     errors: dict[str, list[Message]] = {}
     if direction not in FLOWS:
         errors["direction"] = [_("Choose import or export.")]
@@ -580,9 +615,24 @@ class QueueStatus:
 
 
 def queue_status(trip: Trip, at: dt.datetime | None = None) -> QueueStatus:
+    return queue_statuses([trip.pk], at)[trip.pk]
+
+
+def queue_statuses(trip_ids: list[int], at: dt.datetime | None = None) -> dict[int, QueueStatus]:
+    """The queue status of many trips in two queries (a registration page lists all its trucks)."""
     at = at or timezone.now()
-    booking = active_booking(trip.pk) or (
-        Booking.objects.select_related("slot__gate").filter(trip=trip).order_by("-updated_at").first())
-    active = booking if booking is not None and booking.status == BookingStatus.BOOKED else None
-    call = CallForward.objects.select_related("yard", "waiting_area").filter(trip=trip).first()
-    return QueueStatus(booking, arrival_status(active, at), call)
+    chosen: dict[int, Booking] = {}
+    for booking in Booking.objects.select_related("slot__gate").filter(trip_id__in=trip_ids).order_by(
+            "trip_id", "-updated_at", "-pk"):
+        current = chosen.get(booking.trip_id)
+        # The active booking, else the latest one.
+        if current is None or (booking.status == BookingStatus.BOOKED and current.status != BookingStatus.BOOKED):
+            chosen[booking.trip_id] = booking
+    calls = {call.trip_id: call for call in CallForward.objects.select_related("yard", "waiting_area").filter(
+        trip_id__in=trip_ids)}
+    statuses = {}
+    for trip_id in trip_ids:
+        found = chosen.get(trip_id)
+        active = found if found is not None and found.status == BookingStatus.BOOKED else None
+        statuses[trip_id] = QueueStatus(found, arrival_status(active, at), calls.get(trip_id))
+    return statuses

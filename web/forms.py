@@ -23,6 +23,7 @@ from cuakhau.lib.codes import normalize_hs_code
 from cuakhau.lib.errors import InvalidValue
 from declarations.schemas import RegistrationIn, RegistrationPatch
 from enterprises.models import LoadClass
+from gates import rules
 from gates.models import Direction, Gate, Lane, WorkingHours, Yard
 from gates.services import gate_is_open, goods_not_permitted, opening_hours_text
 
@@ -115,7 +116,8 @@ def choices() -> dict[str, Any]:
 def live_warnings(values: dict[str, Any]) -> list[Any]:
     """Warnings before submitting: the gate closed at that time, goods not permitted, wrong yard."""
     warnings: list[Any] = []
-    gate = Gate.objects.filter(code=values.get("gate") or "").first()
+    reference = rules.current()  # the gates' rules, read once for the whole check
+    gate = reference.gate(values.get("gate") or "")
     if gate is None:
         return warnings
     if not gate.handles_goods:
@@ -127,10 +129,10 @@ def live_warnings(values: dict[str, Any]) -> list[Any]:
     if arrival is not None:
         if timezone.is_naive(arrival):
             arrival = timezone.make_aware(arrival, timezone.get_default_timezone())
-        if not gate_is_open(gate, arrival):
+        if not gate_is_open(gate, arrival, reference):
             warnings.append(_("%(gate)s is closed at that time (open %(hours)s that day).")
-                            % {"gate": gate.name, "hours": opening_hours_text(gate, arrival)})
-    yard = Yard.objects.filter(code=values.get("yard") or "").first()
+                            % {"gate": gate.name, "hours": opening_hours_text(gate, arrival, reference)})
+    yard = reference.yard(values.get("yard") or "")
     if yard is not None and yard.gate_id != gate.pk:
         warnings.append(_("The yard %(yard)s is not at %(gate)s.") % {"yard": yard.name, "gate": gate.name})
     hs_codes = []
@@ -142,7 +144,7 @@ def live_warnings(values: dict[str, Any]) -> list[Any]:
                 continue
     direction = values.get("direction") or ""
     seen = set()
-    for violation in goods_not_permitted(gate, direction, hs_codes):
+    for violation in goods_not_permitted(gate, direction, hs_codes, reference):
         if violation.protocol.pk in seen:
             continue
         seen.add(violation.protocol.pk)

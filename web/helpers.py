@@ -6,14 +6,21 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Profile
 from accounts.services import Actor, actor_for, client_ip
 from cuakhau.errors import Forbidden, ServiceError
+
+
+def bounded_count(value: str | None, low: int, high: int) -> int:
+    """A count asked for in the query string ("show more"), kept between low and high (low when absent or bad)."""
+    return max(low, min(int(value), high)) if value and value.isdigit() else low
 
 View = Callable[..., HttpResponse]
 
@@ -41,10 +48,24 @@ def error_response(request: HttpRequest, error: ServiceError) -> HttpResponse:
 
 
 def current_actor(request: HttpRequest) -> Actor:
+    remember_profile(request.user)
     actor = actor_for(request.user, client_ip(request))
     if actor is None:
         raise Forbidden(_("Your account is not attached to an enterprise or an agency."))
     return actor
+
+
+def remember_profile(user: Any) -> None:
+    """Load the user's profile (with its enterprise or agency) once per request, for the Actor and for
+    the page layout's `user.profile…` alike, instead of one query each."""
+    if not user.is_authenticated or getattr(user, "_cached_profile", None) is not None:
+        return
+    profile = (Profile.objects.select_related("enterprise", "agency__gate", "agency__province")
+               .filter(user=user).first())
+    user._cached_profile = profile
+    User.profile.related.set_cached_value(user, profile)  # None too: the layout then asks no more
+    if profile is not None:
+        Profile.user.field.set_cached_value(profile, user)
 
 
 def with_actor(view: View) -> View:
@@ -119,7 +140,8 @@ def qr_svg(text: str, scale: int = 4) -> str:
     """An inline SVG QR code; remembered, as choosing the best mask costs ~20 ms per code."""
     import segno
 
-    return segno.make(text, error="m").svg_inline(scale=scale)
+    # No fixed size (a viewBox only): the CSS fits it to a phone screen instead of leaving a blank box.
+    return segno.make(text, error="m").svg_inline(scale=scale, omitsize=True)
 
 
 def vnd(amount: int | None) -> str:

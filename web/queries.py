@@ -6,13 +6,14 @@ Only reads; every change goes through the services of declarations/ and crossing
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from cuakhau.lib.plates import normalize_plate
 from declarations.models import RegistrationStatus
 from fees.models import TripFee
 from gates.models import Gate, Yard
+from web.helpers import bounded_count
 
 # --- one truck --------------------------------------------------------------------------------
 
@@ -43,18 +45,42 @@ class TimelineStep:
     automatic: bool = False
 
 
+@functools.lru_cache(maxsize=8)
+def _timeline_labels(language: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Step names and checkpoint states in one language, translated once per process instead of twice
+    per timeline row (a registration page of ten trucks has 140 rows)."""
+    with translation.override(language):
+        return ({name: str(label) for name, label in STEP_LABELS.items()},
+                {str(value): str(label) for value, label in CheckpointState.choices})
+
+
 def timeline(trip: Trip) -> list[TimelineStep]:
     """Every checkpoint in workflow order: done (who, when), pending, or not required."""
     steps = []
-    checkpoints = Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency").order_by("position")
+    step_labels, state_labels = _timeline_labels(get_language() or "vi")
+    checkpoints = getattr(trip, "_prefetched_objects_cache", {}).get("checkpoints")  # see with_timelines()
+    if checkpoints is None:
+        checkpoints = Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency").order_by("position")
     for checkpoint in checkpoints:
         steps.append(TimelineStep(
-            name=checkpoint.name, label=STEP_LABELS.get(checkpoint.name, checkpoint.name), state=checkpoint.state,
-            state_label=checkpoint.get_state_display(), at=checkpoint.confirmed_at,
+            name=checkpoint.name, label=step_labels.get(checkpoint.name, checkpoint.name), state=checkpoint.state,
+            state_label=state_labels.get(checkpoint.state, checkpoint.state), at=checkpoint.confirmed_at,
             by=checkpoint.confirmed_by.get_username() if checkpoint.confirmed_by else "",
             agency=checkpoint.agency.name if checkpoint.agency else "", note=checkpoint.note,
             automatic=checkpoint.automatic))
     return steps
+
+
+def with_timelines(trips: QuerySet[Trip]) -> QuerySet[Trip]:
+    """What truck_view() shows of each trip, read for all the trips at once: their checkpoints
+    (who, which agency), active booking and call-forward — instead of three queries per truck."""
+    from queueing.models import Booking, BookingStatus
+
+    return trips.select_related("call_forward__yard", "call_forward__waiting_area").prefetch_related(
+        Prefetch("checkpoints", queryset=Checkpoint.objects.select_related("confirmed_by", "agency")
+                 .order_by("position")),
+        Prefetch("bookings", queryset=Booking.objects.filter(status=BookingStatus.BOOKED).select_related("slot__gate")
+                 .order_by("pk"), to_attr="active_bookings"))
 
 
 def fee_of(trip: Trip) -> TripFee | None:
@@ -91,7 +117,6 @@ class TruckView:
     can_decide: bool = False  # the gate's management board may confirm or return the registration
     receiving: list[Any] = field(default_factory=list)  # Vietnamese trucks taking over the goods
     can_transship: bool = False  # the gate's board records the receiving trucks
-    queue: Any = None  # QueueInfo: booked hour and call-forward
 
     @property
     def entered_gate(self) -> bool:
@@ -123,8 +148,7 @@ def truck_view(actor: Actor, trip: Trip) -> TruckView:
                               "phone": vehicle.driver_phone if personal else mask_phone(vehicle.driver_phone)})
     return TruckView(trip=trip, steps=steps, ready=ready, driver=driver_view(actor, trip), fee=fee_of(trip),
                      next_step=next_step(trip, states), can_decide=can_decide, receiving=receiving,
-                     can_transship=transships and can_decide and trip.outcome == Outcome.ACTIVE,
-                     queue=queue_info(trip, (get_language() or "vi",)))
+                     can_transship=transships and can_decide and trip.outcome == Outcome.ACTIVE)
 
 
 def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
@@ -146,31 +170,14 @@ def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
 
 # --- the truck's place in the queue (queueing/) ------------------------------------------------
 
-@dataclass
-class QueueInfo:
-    window: tuple[dt.datetime, dt.datetime] | None  # the booked arrival hour, with its grace period
-    instruction: list[str]  # the call-forward, one text per language asked for
-    called_at: dt.datetime | None = None
-
-
-def queue_info(trip: Trip, languages: tuple[str, ...] = ("vi", "zh-hans")) -> QueueInfo:
-    """The booked arrival hour and any call-forward into the yard, for the driver's ticket."""
-    from django.utils import translation
-
+def booked_window(trip: Trip) -> tuple[dt.datetime, dt.datetime] | None:
+    """The booked arrival hour with its grace period, for the driver's ticket (the call-forward and the
+    rest of the queue status come from `{% queue_status_bilingual %}`)."""
     from queueing.services import active_booking, arrival_window
-    from queueing.timers import instruction_text
 
-    booking = active_booking(trip.pk)
-    window = arrival_window(booking) if booking else None
-    call = getattr(trip, "call_forward", None)
-    if call is None:
-        return QueueInfo(window, [])
-    texts = []
-    for language in languages:
-        with translation.override(language):
-            area = call.waiting_area.name
-            texts.append(f"{area} → {instruction_text(call.yard)}")
-    return QueueInfo(window, texts, call.called_at)
+    prefetched = getattr(trip, "active_bookings", None)  # see with_timelines()
+    booking = (prefetched[0] if prefetched else None) if prefetched is not None else active_booking(trip.pk)
+    return arrival_window(booking) if booking else None
 
 
 # --- finding a truck --------------------------------------------------------------------------
@@ -191,7 +198,7 @@ def search_trips(actor: Actor, query: str) -> Search:
     result = Search(query)
     if not query:
         return result
-    scope = trips_for(actor).select_related("registration__yard")
+    scope = with_timelines(trips_for(actor).select_related("registration__yard", "fee"))  # all truck_view shows
     token = ""
     if "/t/" in query:
         token = query.split("/t/", 1)[1].strip("/").split("/")[0].split("?")[0]
@@ -231,36 +238,105 @@ class Waiting:
     since: dt.datetime | None
 
 
-def waiting_for(actor: Actor, limit: int = 50) -> list[Waiting]:
+WAITING_PAGE = 50  # rows shown first; "show more" adds as many again
+WAITING_MAX = 1000  # never more rows on one page, however many trucks wait
+
+
+class WaitingList(list[Waiting]):
+    """The rows shown (a list), and how many trucks wait in all."""
+
+    def __init__(self, rows: list[Waiting], total: int, limit: int) -> None:
+        super().__init__(rows)
+        self.total = total
+        self.limit = limit
+
+    @property
+    def has_more(self) -> bool:
+        return self.total > self.limit and self.limit < WAITING_MAX
+
+    @property
+    def expanded(self) -> bool:
+        """More than the first page was asked for: the periodic refresh keeps that many."""
+        return self.limit > WAITING_PAGE
+
+    @property
+    def next_limit(self) -> int:
+        return min(self.limit + WAITING_PAGE, WAITING_MAX)
+
+
+@functools.lru_cache(maxsize=16)
+def possible_stages(actor_kind: str) -> tuple[str, ...]:
+    """The stages a trip can be in while one of this agency kind's steps is ready, from the workflow.
+
+    A step is ready only when its prerequisites are settled, so at least the prerequisites every
+    trip needs (recursively) are confirmed; the stage derived from those alone is the lowest the
+    trip can be in (derive_stage only rises as more is confirmed). It lets the waiting list skip,
+    in SQL, the trucks that cannot be waiting for this agency yet (the board's 1,000 trucks not
+    through the gate) before testing each one's checkpoints.
+    """
+    variants = [wf.TripFacts(direction=direction, hs_codes=codes, journey=journey, gate_uses_slots=slots)
+                for direction in ("import", "export", "transit") for codes in ((), ("08109050",), ("020714",))
+                for journey in ("standard", "transship", "inland") for slots in (False, True)]
+    always = {step.name for step in wf.WORKFLOW if all(step.required_when(facts) for facts in variants)}
+
+    def needed(name: str) -> set[str]:
+        found: set[str] = set()
+        for required in wf.STEPS[name].requires:
+            if required in always:
+                found |= {required, *needed(required)}
+        return found
+
+    order = list(Stage.values)
+    lowest = min((order.index(wf.derive_stage({n: wf.State.CONFIRMED for n in needed(step.name)}))
+                  for step in wf.WORKFLOW if actor_kind in step.confirmed_by and step.name in wf.OFFICER_STEPS),
+                 default=len(order))
+    return tuple(order[lowest:])
+
+
+def waiting_limit(value: str | None) -> int:
+    """How many rows of the waiting list were asked for ("show more"), within bounds."""
+    return bounded_count(value, WAITING_PAGE, WAITING_MAX)
+
+
+def waiting_for(actor: Actor, limit: int = WAITING_PAGE) -> WaitingList:
     """Trucks with a step this officer's agency may confirm now, the longest-waiting first.
 
     "Ready" is decided in SQL from the workflow table (the agency's step pending, none of its
     prerequisites pending), so the list stays fast with thousands of open trips at a gate;
-    "since" is the trip's last change (a confirmation moves it on).
+    "since" is the trip's last change (a confirmation moves it on). The ready trips are read as
+    ids only (all of them: the sort needs them anyway, and their number is the total shown), then
+    the rows of the first `limit` with what the page shows.
     """
     if actor.agency is None or actor.agency.gate_id is None:
-        return []  # the province supervisor sees every gate but confirms at none
+        return WaitingList([], 0, limit)  # the province supervisor sees every gate but confirms at none
     ready_somewhere = Q(pk__in=[])
+    names: set[str] = set()  # the agency's steps and what they require: all the rows need to know
     for step in wf.WORKFLOW:
         if actor.kind not in step.confirmed_by or step.name not in wf.OFFICER_STEPS:
             continue
+        names |= {step.name, *step.requires}
         pending = Checkpoint.objects.filter(trip=OuterRef("pk"), name=step.name, state=CheckpointState.PENDING)
         blocked = Checkpoint.objects.filter(trip=OuterRef("pk"), name__in=step.requires, state=CheckpointState.PENDING)
         ready_somewhere |= Q(Exists(pending)) & ~Q(Exists(blocked))
-    chosen = list(
+    ready_ids = list(
         Trip.objects.filter(trip_scope(actor), ready_somewhere, is_open=True, outcome=Outcome.ACTIVE,
-                            registration__status=RegistrationStatus.CONFIRMED)
-        .order_by("updated_at", "pk")
-        .select_related("vehicle", "registration__yard", "registration__gate")[:limit])
+                            stage__in=possible_stages(actor.kind), registration__status=RegistrationStatus.CONFIRMED)
+        .order_by("updated_at", "pk").values_list("pk", flat=True))
+    shown_ids = ready_ids[:limit]
+    by_id = {trip.pk: trip for trip in Trip.objects.filter(pk__in=shown_ids).select_related("vehicle").order_by()}
+    chosen = [by_id[pk] for pk in shown_ids if pk in by_id]
     states: dict[int, dict[str, str]] = defaultdict(dict)
-    for trip_id, name, state in Checkpoint.objects.filter(trip__in=chosen).values_list("trip_id", "name", "state"):
+    # order_by(): the default ordering would join every checkpoint to its trip for nothing.
+    for trip_id, name, state in (Checkpoint.objects.filter(trip_id__in=shown_ids, name__in=names).order_by()
+                                 .values_list("trip_id", "name", "state")):
         states[trip_id][name] = state
     waiting = []
+    labels = _timeline_labels(get_language() or "vi")[0]
     for trip in chosen:
         steps = [s for s in wf.steps_ready_for(actor.kind, states[trip.pk]) if s in wf.OFFICER_STEPS]
         if steps:
-            waiting.append(Waiting(trip, [STEP_LABELS[s] for s in steps], trip.updated_at))
-    return waiting
+            waiting.append(Waiting(trip, [labels[s] for s in steps], trip.updated_at))
+    return WaitingList(waiting, len(ready_ids), limit)
 
 
 # --- the province overview --------------------------------------------------------------------
@@ -323,21 +399,29 @@ def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> 
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     gate_ids = [gate.pk for gate in gates]
-    active = Trip.objects.filter(registration__gate_id__in=gate_ids, is_open=True, outcome=Outcome.ACTIVE)
-    stages: dict[int, dict[str, int]] = defaultdict(dict)
-    for gate_id, stage, n in active.values_list("registration__gate_id", "stage").annotate(n=Count("pk")):
-        stages[gate_id][stage] = n
-    waiting = dict(active.filter(Q(registration__planned_arrival__lte=now)
-                                 | ~Q(stage__in=[Stage.DECLARED, Stage.REGISTERED]))
-                   .values_list("registration__gate_id").annotate(n=Count("pk")))
-    yard_load = dict(active.filter(stage__in=IN_YARD_STAGES).values_list("registration__yard_id")
-                     .annotate(n=Count("pk")))
-    confirmed_today = Checkpoint.objects.filter(state=CheckpointState.CONFIRMED, confirmed_at__gte=day_start,
-                                                trip__registration__gate_id__in=gate_ids)
-    entered = dict(confirmed_today.filter(name="gate_entry_border_guard")
-                   .values_list("trip__registration__gate_id").annotate(n=Count("pk")))
-    left = dict(confirmed_today.filter(name="left_gate").values_list("trip__registration__gate_id")
-                .annotate(n=Count("pk")))
+    # One grouped read of the active trips gives the stages, the waiting count and the yard load;
+    # one of today's confirmations gives trucks in and out (instead of three and two queries).
+    arrived = Case(When(Q(registration__planned_arrival__lte=now) | ~Q(stage__in=[Stage.DECLARED, Stage.REGISTERED]),
+                        then=Value(True)), default=Value(False), output_field=BooleanField())
+    stages: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    waiting: dict[int, int] = defaultdict(int)
+    yard_load: dict[int, int] = defaultdict(int)
+    for gate_id, yard_id, stage, is_waiting, n in (
+            Trip.objects.filter(registration__gate_id__in=gate_ids, is_open=True, outcome=Outcome.ACTIVE)
+            .annotate(waiting=arrived).order_by()
+            .values_list("registration__gate_id", "registration__yard_id", "stage", "waiting").annotate(n=Count("pk"))):
+        stages[gate_id][stage] += n
+        if is_waiting:
+            waiting[gate_id] += n
+        if stage in IN_YARD_STAGES:
+            yard_load[yard_id] += n
+    entered: dict[int, int] = defaultdict(int)
+    left: dict[int, int] = defaultdict(int)
+    for gate_id, name, n in (Checkpoint.objects.filter(name__in=["gate_entry_border_guard", "left_gate"],
+                                                       state=CheckpointState.CONFIRMED, confirmed_at__gte=day_start,
+                                                       trip__registration__gate_id__in=gate_ids)
+                             .order_by().values_list("trip__registration__gate_id", "name").annotate(n=Count("pk"))):
+        (entered if name == "gate_entry_border_guard" else left)[gate_id] += n
     yards: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for yard in Yard.objects.filter(gate_id__in=gate_ids).order_by("code"):
         yards[yard.gate_id].append({"yard": yard, "in_yard": yard_load.get(yard.pk, 0)})

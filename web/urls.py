@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import views
+from web import booking, capacity, views
 
 app_name = "web"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("trips/", views.trips, name="trips"),
     path("trips/<int:trip_id>/cancel/", views.trip_cancel, name="trip_cancel"),
     path("trips/<int:trip_id>/audit/", views.trip_audit, name="trip_audit"),
+    path("trips/<int:trip_id>/booking/", booking.book, name="booking"),
+    path("trips/<int:trip_id>/booking/move/", booking.move, name="booking_move"),
+    path("trips/<int:trip_id>/booking/cancel/", booking.cancel, name="booking_cancel"),
+    path("trips/<int:trip_id>/swap/", booking.swap, name="booking_swap"),
     path("registrations/new/", views.registration_new, name="registration_new"),
     path("registrations/new/<str:kind>/", views.form_row, name="form_row"),
     path("registrations/check/", views.registration_check, name="registration_check"),
@@ -27,4 +31,5 @@ urlpatterns = [
          name="console_receiving_mark"),
     path("province/", views.board, name="board"),
     path("province/gates/<slug:code>/", views.board_gate, name="board_gate"),
+    path("province/gates/<slug:code>/capacity/", capacity.override, name="board_gate_capacity"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -50,6 +51,7 @@ from gates.models import Direction, Gate
 from web import forms as web_forms
 from web import queries
 from web.helpers import (
+    bounded_count,
     enterprise_only,
     error_response,
     in_languages,
@@ -76,12 +78,22 @@ def home_for(actor: Actor | None) -> str | None:
     return reverse("admin:index")
 
 
+# A language picked on the sign-in page, before anyone is signed in: it becomes the user's own at sign-in.
+CHOSEN_BEFORE_SIGN_IN = "language_chosen_before_sign_in"
+
+
 class LoginView(auth_views.LoginView):
-    """Django's sign-in, then the user's saved language for the pages that follow."""
+    """Django's sign-in, then the user's language for the pages that follow: the one just picked on the
+    sign-in page (kept in the profile), else the one saved in the profile. A language left in the cookie
+    by someone who used the browser before does not count: signing out clears the session."""
 
     def form_valid(self, form: Any) -> HttpResponse:
+        chosen = self.request.session.pop(CHOSEN_BEFORE_SIGN_IN, "")
         response = super().form_valid(form)
-        language = Profile.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
+        user = form.get_user()
+        if chosen in dict(settings.LANGUAGES) and check_for_language(chosen):
+            Profile.objects.filter(user=user).update(language=chosen)
+        language = Profile.objects.filter(user=user).values_list("language", flat=True).first()
         if language and check_for_language(language):
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
                                 path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
@@ -95,8 +107,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language, and for a signed-in user the choice is kept in the profile."""
     response = django_set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and check_for_language(language):
-        Profile.objects.filter(user=request.user).update(language=language)
+    if language in dict(settings.LANGUAGES) and check_for_language(language):
+        if request.user.is_authenticated:
+            Profile.objects.filter(user=request.user).update(language=language)
+        else:
+            request.session[CHOSEN_BEFORE_SIGN_IN] = language
     return response
 
 
@@ -110,7 +125,9 @@ STATUS_FILTERS = [(stage.value, stage.label) for stage in Stage] + [
 @with_actor
 def trips(request: HttpRequest, actor: Actor) -> HttpResponse:
     status = request.GET.get("status", "")
-    query = trips_for(actor).select_related("registration__yard").order_by("-created_at", "position")
+    # Only what the list shows (trips_for also joins the declarant and the driver, for the truck pages).
+    query = (trips_for(actor).select_related(None).select_related("registration__gate", "vehicle")
+             .order_by("-created_at", "position"))
     if status in Stage.values:
         query = query.filter(stage=status, outcome=Outcome.ACTIVE)
     elif status in Outcome.values:
@@ -195,17 +212,28 @@ def form_row(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
 @with_actor
 def registration_check(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The live check under the form: gate hours and goods protocols, before submitting."""
-    warnings = web_forms.live_warnings(nest(request.POST))
-    return render(request, "web/partials/live_check.html", {"warnings": warnings})
+    from web.booking import arrival_check
+
+    values = nest(request.POST)
+    warnings = web_forms.live_warnings(values)
+    return render(request, "web/partials/live_check.html", {"warnings": warnings,
+                                                             "arrival": arrival_check(values)})
+
+
+TRUCKS_PAGE = 10  # trucks shown at first on a registration page
 
 
 @require_GET
 @with_actor
 def registration_detail(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
     registration = get_registration(actor, registration_id)
+    # Up to 100 trucks per registration, each with its timeline and QR code: the first ten, then more
+    # on request (?trucks=20…), so a large registration opens as fast as a small one.
+    truck_count = len(registration.trips.all())  # prefetched by get_registration
+    shown = bounded_count(request.GET.get("trucks"), TRUCKS_PAGE, max(truck_count, TRUCKS_PAGE))
     trucks = []
-    for trip in (Trip.objects.filter(registration=registration).select_related("vehicle", "driver", "fee")
-                 .order_by("position")):
+    for trip in queries.with_timelines(Trip.objects.filter(registration=registration)
+                                       .select_related("vehicle", "driver", "fee").order_by("position")[:shown]):
         trip.registration = registration
         view = queries.truck_view(actor, trip)
         ticket_url = request.build_absolute_uri(reverse("web:ticket", args=[trip.ticket_token]))
@@ -215,6 +243,7 @@ def registration_detail(request: HttpRequest, actor: Actor, registration_id: int
     board = is_board(actor) and actor.acts_at_gate(registration.gate_id, registration.gate.province_id)
     return render(request, "web/enterprise/registration.html", {
         "registration": registration, "trucks": trucks, "owner": owner, "board": board,
+        "truck_count": truck_count, "more_trucks": truck_count > shown, "next_trucks": shown + TRUCKS_PAGE,
         "amendable": owner and registration.is_open_for_amendment,
         "cancellable": owner and registration.status in (RegistrationStatus.SUBMITTED, RegistrationStatus.RETURNED,
                                                          RegistrationStatus.CONFIRMED),
@@ -300,7 +329,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     registration = trip.registration
     url = request.build_absolute_uri(reverse("web:ticket", args=[token]))
     next_step = queries.next_step(trip, states_of(trip.pk))
-    queue = queries.queue_info(trip)
+    window = queries.booked_window(trip)
     rows = [
         (in_languages(gettext_lazy("Registration")), registration.number),
         (in_languages(gettext_lazy("Gate")), f"{registration.gate.name_vi} · {registration.gate.name_zh}"),
@@ -309,17 +338,15 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
         (in_languages(gettext_lazy("Planned arrival")),
          timezone.localtime(registration.planned_arrival).strftime("%d/%m/%Y %H:%M")),
     ]
-    if queue.window:
-        start, end = (timezone.localtime(moment) for moment in queue.window)
+    if window:
+        start, end = (timezone.localtime(moment) for moment in window)
         rows.append((in_languages(gettext_lazy("Booked arrival hour")), f"{start:%d/%m %H:%M}–{end:%H:%M}"))
     return render(request, "web/ticket.html", {
         "trip": trip, "registration": registration, "rows": rows, "url": url,
         "next_step": [", ".join(texts) for texts in zip(*(in_languages(s) for s in next_step), strict=True)],
         "heading": in_languages(gettext_lazy("Driver ticket")),
         "next_label": in_languages(gettext_lazy("Next step")), "stage": in_languages(Stage(trip.stage).label),
-        "stage_label": in_languages(gettext_lazy("Status")), "call_forward": queue.instruction,
-        "call_label": in_languages(gettext_lazy("Called forward")),
-        "qr": mark_safe(qr_svg(url, 5))})  # noqa: S308
+        "stage_label": in_languages(gettext_lazy("Status")), "qr": mark_safe(qr_svg(url, 5))})  # noqa: S308
 
 
 # --- officer gate console ---------------------------------------------------------------------
@@ -333,7 +360,8 @@ def console(request: HttpRequest, actor: Actor) -> HttpResponse:
     context = {"actor": actor, "search": search, "trucks": [queries.truck_view(actor, t) for t in search.trips]}
     if is_htmx(request):
         return render(request, "web/partials/console_results.html", context)
-    context.update(waiting=queries.waiting_for(actor), board=is_board(actor) and not actor.is_supervisor,
+    waiting = queries.waiting_for(actor, queries.waiting_limit(request.GET.get("shown")))
+    context.update(waiting=waiting, board=is_board(actor) and not actor.is_supervisor,
                    agency=actor.agency, submitted=_submitted(actor))
     return render(request, "web/console.html", context)
 
@@ -348,7 +376,8 @@ def _submitted(actor: Actor) -> list[Registration]:
 @with_actor
 def console_waiting(request: HttpRequest, actor: Actor) -> HttpResponse:
     officer_only(actor)
-    return render(request, "web/partials/console_waiting.html", {"waiting": queries.waiting_for(actor)})
+    waiting = queries.waiting_for(actor, queries.waiting_limit(request.GET.get("shown")))
+    return render(request, "web/partials/console_waiting.html", {"waiting": waiting})
 
 
 @require_GET
@@ -444,6 +473,9 @@ def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     if gate is None or not queries.covers_gate(actor, gate):
         raise NotFound(_("Gate not found."))
     editable = actor.is_supervisor
+    hours: Any  # formsets for the supervisor, read-only rows for the gate's own units
+    yards: Any
+    lanes: Any
     hours_qs = gate.working_hours.all()
     yards_qs = gate.yards.all()
     lanes_qs = gate.lanes.all()
@@ -469,15 +501,25 @@ def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
             messages.success(request, _("Working hours and capacity saved."))
             return redirect("web:board_gate", gate.code)
         status = 422
-    else:
+    elif editable:
         hours = web_forms.HoursFormSet(queryset=hours_qs, prefix="hours")
         yards = web_forms.YardFormSet(queryset=yards_qs, prefix="yards")
         lanes = web_forms.LaneFormSet(queryset=lanes_qs, prefix="lanes")
+        status = 200
+    else:  # read only: the objects, without building (or rendering) a form for each
+        hours, yards, lanes = ([ReadOnlyRow(obj) for obj in qs] for qs in (hours_qs, yards_qs, lanes_qs))
         status = 200
     row = queries.province_overview(Gate.objects.filter(pk=gate.pk))[0]
     return render(request, "web/board/gate.html", {
         "gate": gate, "hours": hours, "yards": yards, "lanes": lanes, "editable": editable, "row": row,
         "closures": gate.closures.filter(ends_at__gte=timezone.now())}, status=status)
+
+
+@dataclass
+class ReadOnlyRow:
+    """A formset row as the per-gate page shows it to a reader who may not edit: the object only."""
+
+    instance: Any
 
 
 def _console_truck_answer(request: HttpRequest, actor: Actor, trip_id: int, context: dict[str, Any],

@@ -56,6 +56,16 @@ def test_supervisor_override_sets_capacity_but_never_below_what_is_booked(slot_g
     assert AuditEvent.objects.filter(action="capacity.overridden").count() == 1
 
 
+def test_the_province_supervisor_sets_capacity_but_another_gates_board_does_not(slot_gate, personas):
+    body = {"gate": "huu-nghi", "direction": "export", "starts_at": local(1, 8).isoformat(),
+            "ends_at": local(1, 10).isoformat(), "trucks_per_hour": 7, "reason": "Tăng ca"}
+    assert personas.api("bql.tanthanh").post("/capacity-overrides", body).status_code == 403
+    response = personas.api("province").post("/capacity-overrides", body)
+    assert response.status_code == 201, response.json()
+    plan = CapacityPlan.load([slot_gate.pk], local(1, 0), local(2, 0))
+    assert plan.capacity(slot_gate.pk, "export", local(1, 9)) == 7
+
+
 # --- booking ------------------------------------------------------------------------------------
 
 def test_booking_confirms_the_slot_step_and_gate_entry_needs_it(slot_gate, personas, confirmed_trips):

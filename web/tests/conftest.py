@@ -11,6 +11,12 @@ from django.test import Client
 from declarations.models import Registration
 from declarations.schemas import RegistrationIn
 from declarations.services import do_confirm_registration, do_submit_registration
+from queueing.tests.conftest import (  # noqa: F401  (arrival hours: gates using slots, confirmed trips)
+    _fresh_cache,
+    confirmed_trips,
+    perishables,
+    slot_gate,
+)
 from tests.conftest import (  # noqa: F401  (fixtures are found by name)
     Personas,
     _fast_password_hashing,

@@ -101,6 +101,49 @@ def test_waiting_list_shows_trucks_for_this_agency_oldest_first(login, declared)
     assert first and second
 
 
+def test_waiting_list_shows_the_first_fifty_and_more_on_request(login, declared):
+    from tests.conftest import vehicle
+
+    vehicles = [vehicle(plate=f"29C-{500 + i:03d}.{i:02d}", container_number="", seal_number="",
+                        driver={"name": "Nguyễn Văn An", "identity_document": f"0010890{i:05d}",
+                                "phone": "0912 345 678"}) for i in range(60)]
+    declared(confirm=True, vehicles=vehicles)
+    client = login("customs.huunghi")
+    first = client.get("/console/waiting/", headers={"HX-Request": "true"}).content.decode()
+    assert first.count('<td><a href="/console/?q=') == 50
+    assert "29C-500.00" in first and "29C-559.59" not in first, "the longest-waiting first"
+    assert "50 xe chờ lâu nhất trong tổng số 60 xe" in first
+    assert 'hx-get="/console/waiting/?shown=100"' in first and "Xem thêm" in first
+
+    more = client.get("/console/waiting/", {"shown": "100"}, headers={"HX-Request": "true"}).content.decode()
+    assert more.count('<td><a href="/console/?q=') == 60
+    assert "Xem thêm" not in more, "nothing more to show"
+    assert 'id="waiting" hx-get="/console/waiting/?shown=100"' in more, "the refresh keeps all rows shown"
+    without_js = client.get("/console/", {"shown": "100"}).content.decode()
+    assert without_js.count('<td><a href="/console/?q=') == 60
+
+
+def test_each_agency_sees_a_truck_in_its_waiting_list_once_its_step_is_ready(login, declared, personas):
+    from crossings.services import do_confirm_checkpoint
+    from tests.conftest import consignment, item
+
+    fruit = consignment(items=[item(hs_code="08109050", description="Mít tươi")])
+    trip = declared(confirm=True, consignments=[fruit], vehicles=[{**_vehicle(), "plate": "29C12345"}]).trips.get()
+
+    def waiting(who: str) -> bool:
+        return "29C-123.45" in login(who).get("/console/waiting/").content.decode()
+
+    assert waiting("border.huunghi") and waiting("customs.huunghi")
+    assert not waiting("bql.huunghi") and not waiting("plant.huunghi")
+    do_confirm_checkpoint(personas.actor("border.huunghi"), trip.pk, "gate_entry_border_guard")
+    assert not waiting("bql.huunghi"), "yard entry needs both gate entries"
+    do_confirm_checkpoint(personas.actor("customs.huunghi"), trip.pk, "gate_entry_customs")
+    assert waiting("bql.huunghi") and not waiting("plant.huunghi")
+    do_confirm_checkpoint(personas.actor("bql.huunghi"), trip.pk, "yard_entry")
+    assert waiting("plant.huunghi") and waiting("medical.huunghi") and waiting("bql.huunghi"), "fee, quarantines"
+    assert not waiting("customs.huunghi"), "yard exit waits for the quarantines and the fee"
+
+
 def test_board_returns_a_registration_for_correction_from_the_console(login, declared):
     registration = declared()
     board = login("bql.huunghi")

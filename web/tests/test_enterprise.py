@@ -146,6 +146,23 @@ def test_registration_page_shows_timeline_fee_and_return_reason(login, declared,
     assert f"/registrations/{returned.pk}/edit/" in body
 
 
+def test_a_large_registration_shows_ten_trucks_then_more_on_request(login, declared):
+    trucks = [vehicle(plate=f"29C-{700 + i:03d}.{i:02d}", container_number="", seal_number="",
+                      driver={"name": "Nguyễn Văn An", "identity_document": f"0010890{i:05d}", "phone": "0912 345 678"})
+              for i in range(12)]
+    registration = declared(confirm=True, vehicles=trucks)
+    ids = list(registration.trips.order_by("position").values_list("pk", flat=True))
+    client = login("firm1")
+    first = client.get(f"/registrations/{registration.pk}/").content.decode()
+    assert first.count('<article class="truck"') == 10
+    assert "29C-709.09" in first and "29C-710.10" not in first, "in truck order"
+    assert "Đang hiển thị 10 trong số 12 xe." in first
+    assert f'href="?trucks=20#truck-{ids[9]}"' in first, "more, back at the last truck seen"
+    every = client.get(f"/registrations/{registration.pk}/", {"trucks": "20"}).content.decode()
+    assert every.count('<article class="truck"') == 12
+    assert "?trucks=" not in every, "nothing more to show"
+
+
 def test_correct_and_resubmit(login, declared, personas):
     from declarations.services import do_return_registration
 

@@ -1,33 +1,79 @@
-"""SQLite backend: this process's write transactions queue on one lock instead of sleeping.
+"""SQLite backend: write transactions queue on a lock instead of sleeping.
 
 SQLite admits one writer. With the stock backend, a transaction that finds the write lock taken
 sleeps in SQLite's busy handler (1, 2, 5 … 100 ms steps, no queue) even when the lock frees a
 millisecond later, so under contention the tail latency is mostly sleep. Here every transaction
 (`BEGIN IMMEDIATE`, which takes SQLite's write lock at once) first takes a process-wide lock, so
-this process's threads hand SQLite's lock over without sleeping. Other processes (a second server
-worker, a management command) still wait on SQLite's busy timeout as before: correct, just slower —
-hence one server process with several threads on SQLite.
+this process's threads hand SQLite's lock over without sleeping, and then an advisory lock on a
+file beside the database (`flock`, where the system has it), so the server's worker processes and
+a management command queue in the kernel as well instead of polling. SQLite's busy timeout stays
+as the fallback for any writer that does not take these locks.
 
-The lock is taken only where a transaction starts from autocommit (the outermost `atomic()`),
-never inside one that already holds SQLite's lock; it is released on commit, rollback and close,
-and it is reentrant for a thread (a second connection of the same thread does not deadlock on it).
+The locks are taken only where a transaction starts from autocommit (the outermost `atomic()`),
+never inside one that already holds SQLite's lock; they are released on commit, rollback and close,
+and they are reentrant for a thread (a second connection of the same thread does not deadlock).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 from django.db.backends.sqlite3 import base
 
+try:
+    import fcntl
+except ImportError:  # not on this system: processes fall back to SQLite's busy timeout
+    fcntl = None  # type: ignore[assignment]
+
 WRITE_LOCK = threading.RLock()
 
 
+class _ProcessQueue:
+    """The cross-process half: an exclusive `flock` on `<database>.write-lock`, held while this process
+    writes to that database. Only the thread holding WRITE_LOCK touches it, so depth counters make it
+    reentrant."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, int] = {}
+        self._depth: dict[str, int] = {}
+
+    def acquire(self, database: str) -> None:
+        depth = self._depth.get(database, 0)
+        if depth == 0 and fcntl is not None and self._is_file(database):
+            descriptor = self._files.get(database)
+            if descriptor is None:
+                descriptor = self._files[database] = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        self._depth[database] = depth + 1
+
+    def release(self, database: str) -> None:
+        depth = self._depth[database] - 1
+        self._depth[database] = depth
+        if depth == 0 and database in self._files:
+            assert fcntl is not None
+            fcntl.flock(self._files[database], fcntl.LOCK_UN)
+
+    @staticmethod
+    def _is_file(database: str) -> bool:
+        return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
+PROCESS_QUEUE = _ProcessQueue()
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
-    _holds_write_lock = False
+    _holds_write_lock = ""  # the database whose locks this connection holds
 
     def _start_transaction_under_autocommit(self) -> None:
         WRITE_LOCK.acquire()
-        self._holds_write_lock = True
+        database = str(self.settings_dict["NAME"])
+        try:
+            PROCESS_QUEUE.acquire(database)
+        except BaseException:
+            WRITE_LOCK.release()
+            raise
+        self._holds_write_lock = database
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
@@ -36,8 +82,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _release_write_lock(self) -> None:
         if self._holds_write_lock:
-            self._holds_write_lock = False
-            WRITE_LOCK.release()
+            database, self._holds_write_lock = self._holds_write_lock, ""
+            try:
+                PROCESS_QUEUE.release(database)
+            finally:
+                WRITE_LOCK.release()
 
     def _commit(self):  # type: ignore[no-untyped-def]
         try:

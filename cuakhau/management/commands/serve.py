@@ -13,18 +13,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--bind", default=os.environ.get("CUAKHAU_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=None,
-                            help="Processes; default 1 on SQLite (its writers queue on an in-process lock), "
-                                 "2 otherwise. Also CUAKHAU_WORKERS.")
+                            help="Processes (default 2; on SQLite their writers queue on a lock file beside "
+                                 "the database). Also CUAKHAU_WORKERS.")
         parser.add_argument("--threads", type=int, default=int(os.environ.get("CUAKHAU_THREADS", "8")))
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        from django.db import connection
         from gunicorn.app.base import BaseApplication
 
         from cuakhau.wsgi import application
 
-        workers = options["workers"] or int(os.environ.get("CUAKHAU_WORKERS", "0")) or (
-            1 if connection.vendor == "sqlite" else 2)
+        workers = options["workers"] or int(os.environ.get("CUAKHAU_WORKERS", "0")) or 2
 
         settings = {"bind": options["bind"], "workers": workers, "threads": options["threads"],
                     "worker_class": "gthread", "accesslog": "-" if options["verbosity"] > 1 else None}
