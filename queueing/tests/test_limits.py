@@ -64,8 +64,9 @@ def test_peak_hours_cap_is_lower_for_enterprises_that_often_do_not_show_up(slot_
     settings.QUEUEING_NO_SHOW_MIN_BOOKINGS = 4
     actor = personas.actor("firm1")
     history = confirmed_trips(4)
-    # Four past bookings, three of them no-shows (75 %).
-    past = ensure_slot(slot_gate, "import", local(0, 0))
+    # Four past bookings, three of them no-shows (75 %). Yesterday, so the hour is over whatever the time
+    # of day the test runs (today's midnight is not yet a finished hour before 01:00).
+    past = ensure_slot(slot_gate, "import", local(-1, 0))
     for index, trip in enumerate(history):
         Booking.objects.create(trip=trip, enterprise=actor.enterprise, slot=past,
                                status=BookingStatus.NO_SHOW if index < 3 else BookingStatus.BOOKED)
