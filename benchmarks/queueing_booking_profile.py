@@ -5,7 +5,9 @@
 
 Times (process CPU, mean of --n calls) the steps of `queueing.services.do_book`: the ownership read,
 the hour's row, the capacity plan, the next free hours offered with a refusal, a refused booking
-(hour full) and a successful one; counts the SQL queries of a successful and of a refused booking.
+(hour full) and a successful one; counts the SQL statements and the Python function calls (cProfile, a
+figure that does not depend on the machine's load) of a successful and of a refused booking. `--sql`
+prints the statements; `--top N` the functions that cost the most calls.
 Results are in queueing.md (the contention benchmark is queueing_board.py).
 """
 
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import datetime as dt
+import pstats
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--n", type=int, default=300, help="timed calls per step")
+    parser.add_argument("--sql", action="store_true", help="print the SQL of a successful and a refused booking")
+    parser.add_argument("--top", type=int, default=0, help="print the N functions with the most calls")
     args = parser.parse_args(argv)
     env = common.prepare(postgres=args.postgres)
     try:
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
 
         settings.QUEUEING_MAX_OPEN_BOOKINGS_PER_DAY = 100_000  # one firm books them all here
         Gate.objects.filter(code="huu-nghi").update(uses_slots=True)
-        trips = common.make_confirmed_trips(people, 100, province=20)
+        trips = common.make_confirmed_trips(people, args.n + 60, province=20)
         firm = common.actor(people.firm)
         first = local_hour_start(timezone.localtime() + dt.timedelta(days=2)).replace(hour=7)
         gate = Gate.objects.get(code="huu-nghi")
@@ -80,13 +86,29 @@ def main(argv: list[str] | None = None) -> None:
         timed("next_free_hours", lambda: services.next_free_hours(gate, "import", first + dt.timedelta(hours=1), False),
               args.n)
         timed("refused booking (hour full)", refusal, args.n)
-        timed("successful booking", success, min(args.n, len(trips) - 10))
+        timed("successful booking", success, args.n)
         with CaptureQueriesContext(connection) as booked:
             success()
         with CaptureQueriesContext(connection) as refused:
             refusal()
         print(f"SQL queries: successful booking {len(booked.captured_queries)}, "
               f"refused booking {len(refused.captured_queries)}")
+        if args.sql:
+            for label, captured in (("successful", booked), ("refused", refused)):
+                print(f"-- {label} booking")
+                for query in captured.captured_queries:
+                    print(f"   {query['sql'][:160]}")
+        calls = 20
+        for label, fn in (("successful booking", success), ("refused booking", refusal)):
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(calls):
+                fn()
+            profile.disable()
+            stats = pstats.Stats(profile)
+            print(f"Python calls per {label}: {stats.total_calls / calls:,.0f}")  # type: ignore[attr-defined]
+            if args.top:
+                stats.sort_stats("ncalls").print_stats(args.top)
         print(f"{env.database} · {common.machine_line()} · load {common.load_average()}")
     finally:
         env.cleanup()
