@@ -1,17 +1,28 @@
-"""The confirm path's compiled statements read and write what the ORM would, and see what its scope lets see."""
+"""The compiled statements of the hot paths read and write what the ORM would, and see what its scope lets see."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.services import may_see_registration, registration_scope
 from crossings import reads
-from crossings.models import AuditEvent, Checkpoint, TransshipmentVehicle, Trip
-from cuakhau.db.prepared import Increment, PreparedRead, PreparedUpdate, insert_rows
-from declarations.models import Registration
+from crossings.models import AuditEvent, Checkpoint, CheckpointState, TransshipmentVehicle, Trip
+from cuakhau.db.prepared import (
+    Increment,
+    PreparedQuerysetUpdate,
+    PreparedRead,
+    PreparedUpdate,
+    columns,
+    insert_rows,
+    instance,
+)
+from declarations.models import DailySequence, Registration
 from tests.conftest import vehicle
 
 ROLES = ["firm1", "firm2", "admin", "province", "bql.huunghi", "customs.huunghi", "border.huunghi",
@@ -113,3 +124,104 @@ def test_rows_without_keys_are_inserted_in_one_statement_and_get_keys_from_the_d
     assert stored == ["12C11111", "12C22222"]
     with pytest.raises(ValueError):
         insert_rows([vehicles[0], AuditEvent(id=1)])
+
+
+# --- arguments other than keys, conditional updates, keys read back --------------------------------
+
+def test_text_moment_and_day_arguments_read_what_the_orm_reads(personas, submit):
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm")
+    steps = PreparedRead(lambda trip_id, state, since: Checkpoint.objects.filter(
+        trip_id=trip_id, state=state, confirmed_at__gte=since).order_by("position").values("name", "confirmed_at"))
+    moments = sorted(Checkpoint.objects.filter(trip_id=trip_id, state="confirmed").values_list(
+        "confirmed_at", flat=True))
+    assert len(moments) >= 2
+    for since in (moments[0], moments[-1], moments[-1] + dt.timedelta(microseconds=1)):
+        expected = list(Checkpoint.objects.filter(trip_id=trip_id, state="confirmed", confirmed_at__gte=since)
+                        .order_by("position").values("name", "confirmed_at"))
+        assert steps(trip_id=trip_id, state="confirmed", since=since) == expected
+    assert steps(trip_id=trip_id, state="confirmed", since=moments[-1] + dt.timedelta(microseconds=1)) == []
+    # The same moment in local time, and a choices member for the text: the same rows.
+    assert steps(trip_id=trip_id, state=CheckpointState.CONFIRMED, since=timezone.localtime(moments[0])) == \
+        steps(trip_id=trip_id, state="confirmed", since=moments[0])
+    assert steps(trip_id=trip_id, state="pending", since=moments[0]) == []
+
+    sequence = DailySequence.objects.get()
+    by_day = PreparedRead(lambda gate_id, day: DailySequence.objects.filter(gate_id=gate_id, day=day).values("last"))
+    assert by_day(gate_id=sequence.gate_id, day=sequence.day) == [{"last": sequence.last}]
+    assert by_day(gate_id=sequence.gate_id, day=sequence.day + dt.timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize("build", [
+    lambda trip_id, since: Checkpoint.objects.filter(trip_id=trip_id, confirmed_at__date=since).values("name"),
+    lambda trip_id, since: Checkpoint.objects.filter(trip_id=trip_id, confirmed_at__gte=since + dt.timedelta(
+        hours=1)).values("name"),
+    # Would freeze the moment of compilation into the statement for the connection's lifetime.
+    lambda trip_id, since: Checkpoint.objects.filter(trip_id=trip_id, confirmed_at__gte=since,
+                                                     confirmed_at__lt=timezone.now()).values("name"),
+], ids=["transformed", "computed", "clock"])
+def test_an_argument_the_statement_does_not_hold_as_given_is_refused(reference, build):
+    with pytest.raises(ValueError):
+        PreparedRead(build)(trip_id=1, since=timezone.now())
+
+
+def test_arguments_of_other_kinds_are_refused(reference):
+    read = PreparedRead(lambda trip_id, since: Checkpoint.objects.filter(
+        trip_id=trip_id, confirmed_at__gte=since).values("name"))
+    with pytest.raises(ValueError):
+        read(trip_id=1, since=dt.datetime(2026, 11, 24, 8, 0))  # naive: which zone?
+    with pytest.raises(TypeError):
+        read(trip_id=True, since=timezone.now())
+    with pytest.raises(TypeError):
+        read(trip_id=1.0, since=timezone.now())
+
+
+def test_a_prepared_queryset_update_is_a_compare_and_set(personas, submit):
+    trip_id = submit()["trips"][0]["id"]
+    # Through a join (the declarant), which the ORM turns into a subquery.
+    bump = PreparedQuerysetUpdate(lambda trip_id, version, declarant_id: (
+        Trip.objects.filter(pk=trip_id, version=version, registration__declarant_id=declarant_id),
+        {"version": F("version") + 1}))
+    firm1 = personas.actor("firm1").enterprise.pk
+    firm2 = personas.actor("firm2").enterprise.pk
+    assert bump(trip_id=trip_id, version=1, declarant_id=firm2) == 0  # not its trip
+    assert bump(trip_id=trip_id, version=1, declarant_id=firm1) == 1
+    assert bump(trip_id=trip_id, version=1, declarant_id=firm1) == 0  # stale version: only once
+    assert bump(trip_id=trip_id, version=2, declarant_id=firm1) == 1
+    assert Trip.objects.get(pk=trip_id).version == 3
+    # A condition between columns, and an argument in the values set.
+    capped = PreparedQuerysetUpdate(lambda trip_id, by: (
+        Trip.objects.filter(Q(pk=trip_id) & Q(version__lt=F("position") + 5)), {"version": F("version") + by}))
+    assert capped(trip_id=trip_id, by=2) == 1  # 3 < 1 + 5
+    assert capped(trip_id=trip_id, by=2) == 1  # 5 < 6
+    assert capped(trip_id=trip_id, by=2) == 0  # 7 < 6 no longer holds
+    assert Trip.objects.get(pk=trip_id).version == 7
+    with pytest.raises(ValueError):
+        PreparedQuerysetUpdate(lambda trip_id: (Trip.objects.filter(pk=trip_id), {}))(trip_id=trip_id)
+
+
+def test_inserted_rows_can_read_their_keys_back(personas, submit):
+    trip_id = submit()["trips"][0]["id"]
+    vehicles = [TransshipmentVehicle(trip_id=trip_id, plate=plate, driver_name="Lê Văn Cường",
+                                     driver_identity_document="001089099999", driver_phone="+84912000000")
+                for plate in ("12C11111", "12C22222")]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(vehicles, read_keys=True)
+    assert len(queries) == 1
+    stored = dict(TransshipmentVehicle.objects.filter(trip_id=trip_id).values_list("pk", "plate"))
+    assert {vehicle.pk: vehicle.plate for vehicle in vehicles} == stored
+    assert all(not vehicle._state.adding for vehicle in vehicles)
+
+
+def test_rows_read_with_all_columns_become_the_instances_the_orm_gives(personas, submit):
+    trip_id = submit()["trips"][0]["id"]
+    read = PreparedRead(lambda trip_id: Trip.objects.filter(pk=trip_id).values(
+        *columns(Trip), *columns(Registration, "registration__")))
+    row = read(trip_id=trip_id)[0]
+    trip, registration = instance(Trip, row), instance(Registration, row, "registration__")
+    expected = Trip.objects.select_related("registration").get(pk=trip_id)
+    for built, stored in ((trip, expected), (registration, expected.registration)):
+        assert [getattr(built, f.attname) for f in type(stored)._meta.concrete_fields] == \
+            [getattr(stored, f.attname) for f in type(stored)._meta.concrete_fields]
+        assert not built._state.adding and built._state.db == "default"

@@ -1,12 +1,13 @@
-"""Reads on the hottest paths, written with the ORM, compiled once per database connection.
+"""Statements on the hottest paths, written with the ORM, compiled once per database connection.
 
 Django compiles a queryset to SQL every time it runs. For the few reads of a checkpoint
 confirmation (the trip row under its lock, the timeline, the audit chain's head) that compilation
-cost about ten times the SQL itself in SQLite (≈ 0.5 ms against ≈ 0.03 ms for a six-table join).
-A `PreparedRead` is still an ORM queryset — tables, columns, joins and row conversion all come from
-the models — built once with marker values standing in for its arguments; each call runs the
-cached SQL with the real arguments in the markers' places and converts the rows exactly as
-`QuerySet.values()` does.
+cost about ten times the SQL itself in SQLite (≈ 0.5 ms against ≈ 0.03 ms for a six-table join);
+a booking's dozen statements likewise. A `PreparedRead` is still an ORM queryset — tables, columns,
+joins and row conversion all come from the models — compiled once per connection with stand-in values
+for its arguments (twice, with two sets of stand-ins: the parameters that differ are the arguments);
+each call runs the cached SQL with the real arguments in their places and converts the rows exactly
+as `QuerySet.values()` does. `PreparedQuerysetUpdate` does the same for a `filter(…).update(…)`.
 
 The cache lives on the connection object, which Django keeps per thread, so a compiled statement
 is never shared between threads or databases.
@@ -14,79 +15,204 @@ is never shared between threads or databases.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
 from django.db.models import Field, Model, QuerySet
+from django.db.models.sql import UpdateQuery
 
-# Far outside any primary key, so a marker cannot be mistaken for a constant of the query.
-_MARKER_BASE = -(2**62)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Each statement is compiled twice, with two sets of stand-in values: the parameters that differ are the
+# arguments. Ints stay within every integer column's range (the ORM refuses a lookup beyond it).
+_TRIAL_INTS = (11_111, 22_222)
+_TRIAL_MOMENTS = (dt.datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=dt.UTC),
+                  dt.datetime(2002, 3, 4, 5, 6, 7, 8, tzinfo=dt.UTC))
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str | dt.date):
+        raise TypeError(f"a prepared statement takes int, str, date or datetime arguments, not {value!r}")
+    if isinstance(value, dt.datetime):  # before date: a datetime is also a date
+        if settings.USE_TZ and value.tzinfo is None:
+            raise ValueError(f"give an aware datetime, not {value!r}")
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    return "int" if isinstance(value, int) else "str"
+
+
+def _stand_in(kind: str, index: int, trial: int) -> Any:
+    """The value argument number `index` of this kind stands in as in compilation `trial` (0 or 1)."""
+    if kind == "int":
+        return _TRIAL_INTS[trial] + index
+    if kind == "str":
+        return f"prepared argument {index} ({trial})"
+    if kind == "datetime":
+        return _TRIAL_MOMENTS[trial] + dt.timedelta(seconds=index)
+    return _TRIAL_MOMENTS[trial].date() + dt.timedelta(days=index)
+
+
+def _adapter(kind: str, connection: Any) -> Callable[[Any], Any] | None:
+    """How the ORM adapts a value of this kind compared with a column of the same kind (None: as it is)."""
+    if kind == "datetime":
+        return connection.ops.adapt_datetimefield_value  # type: ignore[no-any-return]
+    if kind == "date":
+        return connection.ops.adapt_datefield_value  # type: ignore[no-any-return]
+    return str if kind == "str" else None  # a choices member (a str subclass) as its plain value
+
+
+Slots = list[tuple[bool, Any]]  # per parameter: (is an argument, its name or the constant)
+
+
+class _Arguments:
+    """The stand-ins a statement is compiled with, where the arguments landed, and how to put real values there."""
+
+    def __init__(self, shape: tuple[tuple[str, str], ...], connection: Any) -> None:
+        self.adapters = {name: _adapter(kind, connection) for name, kind in shape}
+        self.trials = [{name: _stand_in(kind, index, trial) for index, (name, kind) in enumerate(shape)}
+                       for trial in (0, 1)]
+
+    def _adapted(self, trial: int) -> dict[Any, str]:
+        found = {}
+        for name, value in self.trials[trial].items():
+            adapt = self.adapters[name]
+            found[adapt(value) if adapt else value] = name
+        return found
+
+    def slots(self, compiled: list[tuple[str, Sequence[Any]]]) -> Slots:
+        """The slots from the two compilations' SQL and parameters; each argument exactly once, as it is."""
+        (sql, params), (other_sql, other_params) = compiled
+        if sql != other_sql or len(params) != len(other_params):
+            raise ValueError("the statement's text depends on its arguments (a slice, a list of them?)")
+        adapted = self._adapted(0), self._adapted(1)
+        slots: Slots = []
+        for value, other in zip(params, other_params, strict=True):
+            if type(value) is type(other) and value == other:
+                slots.append((False, value))
+                continue
+            try:
+                names = adapted[0].get(value), adapted[1].get(other)
+            except TypeError:  # unhashable
+                names = None, None
+            if names[0] is None or names[0] != names[1]:
+                raise ValueError(f"a parameter depends on the arguments but is none of them as given ({value!r}): "
+                                 f"compare each argument as it is with a column of its kind")
+            slots.append((True, names[0]))
+        used = sorted(name for is_argument, name in slots if is_argument)
+        if used != sorted(self.adapters):
+            raise ValueError(f"each argument must be a parameter exactly once, got {used} for {sorted(self.adapters)}")
+        return slots
+
+    def params(self, slots: Slots, arguments: dict[str, Any]) -> list[Any]:
+        params = []
+        for is_argument, value in slots:
+            if is_argument:
+                adapt = self.adapters[value]
+                value = adapt(arguments[value]) if adapt else arguments[value]
+            params.append(value)
+        return params
+
+
+def _shape(arguments: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """The arguments' names and kinds, or None if an int argument is beyond any 64-bit column."""
+    shape = tuple(sorted((name, _kind(value)) for name, value in arguments.items()))
+    if any(kind == "int" and not _INT64_MIN <= arguments[name] <= _INT64_MAX for name, kind in shape):
+        return None
+    return shape
 
 
 class PreparedRead:
     """`PreparedRead(lambda trip_id: Model.objects.filter(...).values(...))(trip_id=42)` → list of dicts.
 
-    The builder must take only integer keyword arguments, use each one as a parameter exactly once,
-    in an equality, and return a `values()` queryset. An argument no 64-bit column can hold matches
-    no row (as the ORM's lookups decide), so it gives an empty result rather than a database error.
-    `select_for_update()` is allowed: the read then must run inside a transaction, as the ORM requires.
+    The builder takes keyword arguments of type int, str, date or (aware) datetime, uses each one as a
+    parameter exactly once, compared as it is with a column of its kind (`=`, `<`, `__in=[…]`; not
+    `__startswith`, not `__date`: the statement's parameter would no longer be the argument), and returns
+    a `values()` queryset. Dates and datetimes are adapted at each call as the ORM adapts them for such a
+    column. An int argument no 64-bit column can hold matches no row (as the ORM's lookups decide), so it
+    gives an empty result rather than a database error. `select_for_update()` is allowed: the read then
+    must run inside a transaction, as the ORM requires.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], using: str = DEFAULT_DB_ALIAS):
         self.build = build
         self.using = using
 
-    def __call__(self, **arguments: int) -> list[dict[str, Any]]:
-        if any(not _INT64_MIN <= value <= _INT64_MAX for value in arguments.values()):
+    def __call__(self, **arguments: Any) -> list[dict[str, Any]]:
+        shape = _shape(arguments)
+        if shape is None:
             return []
         connection = connections[self.using]
-        statements: dict[tuple[int, tuple[str, ...]], _Statement] = connection.__dict__.setdefault(
+        statements: dict[tuple[int, tuple[tuple[str, str], ...]], _Statement] = connection.__dict__.setdefault(
             "_prepared_reads", {})
-        key = (id(self), tuple(sorted(arguments)))
+        key = (id(self), shape)
         statement = statements.get(key)
         if statement is None:
-            statement = statements[key] = _Statement.compile(self.build, sorted(arguments), self.using)
+            statement = statements[key] = _Statement.compile(self.build, shape, connection, self.using)
         return statement.run(connection, arguments)
 
 
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The `values()` names of every column of `model` reached through `prefix` (e.g. "registration__"),
+    for a `PreparedRead` whose rows become model instances (see `instance`)."""
+    return [prefix + name for name in _attnames(model)]
+
+
+def instance(model: type[Model], row: dict[str, Any], prefix: str = "", using: str = DEFAULT_DB_ALIAS) -> Any:
+    """The `model` instance of a `PreparedRead` row read with `columns(model, prefix)`, as the ORM builds it."""
+    names = _attnames(model)
+    return model.from_db(using, names, [row[prefix + name] for name in names])
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
 class _Statement:
-    def __init__(self, sql: str, slots: list[tuple[bool, Any]], compiler: Any, names: list[str], locks: bool):
+    def __init__(self, sql: str, arguments: _Arguments, slots: Slots, compiler: Any, names: list[str],
+                 locks: bool):
         self.sql = sql
-        self.slots = slots  # (is an argument, its name or the constant)
+        self.arguments = arguments
+        self.slots = slots
         self.compiler = compiler
         self.names = names
         self.locks = locks
+        # What `compiler.results_iter()` works out at every call, worked out once: the fields' converters.
+        fields = [selected[0] for selected in compiler.select[0:compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        if compiler.has_composite_fields(fields):
+            raise NotSupportedError("PreparedRead does not read composite primary keys")
 
     @classmethod
-    def compile(cls, build: Callable[..., QuerySet[Any, Any]], argument_names: list[str],
+    def compile(cls, build: Callable[..., QuerySet[Any, Any]], shape: tuple[tuple[str, str], ...], connection: Any,
                 using: str) -> _Statement:
-        markers = {name: _MARKER_BASE - index for index, name in enumerate(argument_names)}
-        queryset = build(**markers).using(using)
-        query = queryset.query
-        if not query.values_select and not query.annotation_select:
-            raise TypeError("PreparedRead needs a values() queryset")
-        compiler = query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
-        by_marker = {marker: name for name, marker in markers.items()}
-        slots = [(True, by_marker[p]) if isinstance(p, int) and p in by_marker else (False, p) for p in params]
-        used = [name for is_argument, name in slots if is_argument]
-        if sorted(used) != sorted(argument_names):
-            raise ValueError(f"each argument must be a parameter exactly once, got {used} for {argument_names}")
+        arguments = _Arguments(shape, connection)
+        compiled, compilers = [], []
+        for stand_ins in arguments.trials:
+            query = build(**stand_ins).using(using).query
+            if not query.values_select and not query.annotation_select:
+                raise TypeError("PreparedRead needs a values() queryset")
+            compilers.append(query.get_compiler(using=using))
+            compiled.append(compilers[-1].as_sql())
         names = list(query.selected) if query.selected else [
             *query.extra_select, *query.values_select, *query.annotation_select]
-        return cls(sql, slots, compiler, names, bool(query.select_for_update))
+        return cls(compiled[0][0], arguments, arguments.slots(compiled), compilers[0], names,
+                   bool(query.select_for_update))
 
-    def run(self, connection: Any, arguments: dict[str, int]) -> list[dict[str, Any]]:
+    def run(self, connection: Any, arguments: dict[str, Any]) -> list[dict[str, Any]]:
         if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise RuntimeError("a locking read must run inside a transaction")
-        params = [arguments[value] if is_argument else value for is_argument, value in self.slots]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+            cursor.execute(self.sql, self.arguments.params(self.slots, arguments))
+            rows: Any = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         names = self.names
-        return [dict(zip(names, row, strict=True)) for row in self.compiler.results_iter(results=[rows])]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -143,6 +269,55 @@ class PreparedUpdate:
                 f"WHERE {' AND '.join(conditions)}")
 
 
+class PreparedQuerysetUpdate:
+    """An ORM `filter(…).update(…)` compiled once per connection, for conditional updates on the hottest
+    paths (an hour's place taken only `WHERE booked < capacity`), where `PreparedUpdate`'s equalities
+    are not enough.
+
+    `PreparedQuerysetUpdate(lambda slot_id: (HourSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")),
+    {"booked": F("booked") + 1}))(slot_id=7)` → rows changed. The builder's arguments follow
+    `PreparedRead`'s rules (each used once, as it is; the values set may use them too, e.g. `F(…) + by`).
+    """
+
+    def __init__(self, build: Callable[..., tuple[QuerySet[Any, Any], dict[str, Any]]],
+                 using: str = DEFAULT_DB_ALIAS) -> None:
+        self.build = build
+        self.using = using
+
+    def __call__(self, **arguments: Any) -> int:
+        shape = _shape(arguments)
+        if shape is None:
+            raise ValueError(f"an int argument beyond any 64-bit column: {arguments}")
+        connection = connections[self.using]
+        statements: dict[tuple[Any, ...], tuple[str, _Arguments, Slots]] = \
+            connection.__dict__.setdefault("_prepared_writes", {})
+        key = (id(self), shape)
+        statement = statements.get(key)
+        if statement is None:
+            statement = statements[key] = self._compile(shape, connection)
+        sql, compiled, slots = statement
+        with connection.cursor() as cursor:
+            cursor.execute(sql, compiled.params(slots, arguments))
+            return cursor.rowcount
+
+    def _compile(self, shape: tuple[tuple[str, str], ...], connection: Any) -> tuple[str, _Arguments, Slots]:
+        arguments = _Arguments(shape, connection)
+        compiled = []
+        for stand_ins in arguments.trials:
+            queryset, values = self.build(**stand_ins)
+            # What QuerySet.update() runs, stopped before execution.
+            query: Any = queryset.using(self.using).query.chain(UpdateQuery)
+            query.add_update_values(values)
+            query.clear_select_clause()
+            if query.related_updates or query.is_sliced:
+                raise NotSupportedError("PreparedQuerysetUpdate updates one table, unsliced")
+            sql, params = query.get_compiler(self.using).as_sql()
+            if not sql:
+                raise ValueError("give at least one value to set")
+            compiled.append((sql, params))
+        return compiled[0][0], arguments, arguments.slots(compiled)
+
+
 def _column(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or not field.concrete:
@@ -154,13 +329,14 @@ def _key(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, read_keys: bool = False) -> None:
     """`INSERT` rows of one model in one statement, values adapted by their fields as `save()` adapts them,
-    without `save()`'s or `bulk_create()`'s machinery (signals, batching, reading back generated keys).
+    without `save()`'s or `bulk_create()`'s machinery (signals, batching).
 
-    For rows written on the hottest paths whose generated keys nobody reads (audit events, which carry
-    their own id; a new trip's checkpoints). An instance without a primary key gets one from the
-    database and keeps `pk = None` in memory. The statement is built once per connection and row count."""
+    For rows written on the hottest paths (audit events, which carry their own id; a new trip's
+    checkpoints; a booking). An instance without a primary key gets one from the database; with
+    `read_keys` it is read back into the instance (`RETURNING`, as `bulk_create()` does), else it keeps
+    `pk = None` in memory. The statement is built once per connection and row count."""
     if not instances:
         return
     model = type(instances[0])
@@ -168,21 +344,31 @@ def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> No
     if any(type(instance) is not model or (instance.pk is not None) != with_pk for instance in instances):
         raise ValueError("insert rows of one model, all with or all without their primary key")
     connection = connections[using]
+    returning = read_keys and not with_pk
+    if returning and not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover - old SQLite
+        model._base_manager.using(using).bulk_create(instances)
+        return
     fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
     statements: dict[tuple[Any, ...], str] = connection.__dict__.setdefault("_prepared_writes", {})
-    key = ("insert", model, with_pk, len(instances))
+    key = ("insert", model, with_pk, len(instances), returning)
     sql = statements.get(key)
     if sql is None:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         row = f"({', '.join(['%s'] * len(fields))})"
-        sql = statements[key] = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-                                 f"VALUES {', '.join([row] * len(instances))}")  # names from the model
+        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+               f"VALUES {', '.join([row] * len(instances))}")
+        if returning:
+            sql += f" RETURNING {quote(model._meta.pk.column)}"
+        statements[key] = sql
     # pre_save gives each field's value as save() would (auto_now_add stamps included).
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection)
               for instance in instances for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    for instance in instances:
+        keys = cursor.fetchall() if returning else ()
+    for index, instance in enumerate(instances):
+        if returning:
+            instance.pk = keys[index][0]
         instance._state.adding = False
         instance._state.db = using
