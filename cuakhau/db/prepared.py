@@ -146,9 +146,10 @@ class PreparedRead:
         if shape is None:
             return []
         connection = connections[self.using]
-        statements: dict[tuple[int, tuple[tuple[str, str], ...]], _Statement] = connection.__dict__.setdefault(
-            "_prepared_reads", {})
-        key = (id(self), shape)
+        statements: dict[tuple[PreparedRead, tuple[tuple[str, str], ...]], _Statement] = \
+            connection.__dict__.setdefault("_prepared_reads", {})
+        # Keyed by the object, not its id(): an id is reused once its object is gone (a test's builder).
+        key = (self, shape)
         statement = statements.get(key)
         if statement is None:
             statement = statements[key] = _Statement.compile(self.build, shape, connection, self.using)
@@ -244,7 +245,7 @@ class PreparedUpdate:
         connection = connections[self.using]
         statements: dict[tuple[Any, ...], str] = connection.__dict__.setdefault("_prepared_writes", {})
         shape = tuple((name, isinstance(value, Increment)) for name, value in values.items())
-        key = (id(self), shape)
+        key = (self, shape)
         sql = statements.get(key)
         if sql is None:
             sql = statements[key] = self._sql(connection, shape)
@@ -291,7 +292,7 @@ class PreparedQuerysetUpdate:
         connection = connections[self.using]
         statements: dict[tuple[Any, ...], tuple[str, _Arguments, Slots]] = \
             connection.__dict__.setdefault("_prepared_writes", {})
-        key = (id(self), shape)
+        key = (self, shape)
         statement = statements.get(key)
         if statement is None:
             statement = statements[key] = self._compile(shape, connection)
