@@ -7,7 +7,6 @@ use slots (the step is then not required).
 
 from __future__ import annotations
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,9 +14,14 @@ from accounts.services import Actor
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Trip
+from cuakhau.db.prepared import Increment, PreparedUpdate
 from cuakhau.errors import Conflict
 
 STEP = "slot_booked"
+
+# Every booking flips the step and bumps the trip's version: compare-and-sets compiled once (see cuakhau.db.prepared).
+_flip_step = PreparedUpdate(Checkpoint, where=("trip", "name", "state"))
+_update_trip = PreparedUpdate(Trip, where=("id",))
 
 
 def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict[str, str] | None = None,
@@ -35,11 +39,12 @@ def confirm_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dic
     except wf.GuardError as error:
         raise Conflict(_("The registration is not confirmed."), error.code) from error
     automatic = kind == wf.SYSTEM
-    flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.PENDING).update(
-        state=CheckpointState.CONFIRMED, confirmed_at=timezone.now(), confirmed_by=actor.user, agency=None,
-        automatic=automatic, note=note[:500])
+    now = timezone.now()
+    flipped = _flip_step((trip.pk, STEP, CheckpointState.PENDING), {
+        "state": CheckpointState.CONFIRMED, "confirmed_at": now, "confirmed_by": actor.user, "agency": None,
+        "automatic": automatic, "note": note[:500]})
     if flipped:
-        Trip.objects.filter(pk=trip.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        _update_trip((trip.pk,), {"version": Increment(), "updated_at": now})
         if not audited_by_caller:
             audit.record(actor, "checkpoint.confirmed", registration_number=trip.registration.number,
                          trip_id=trip.pk, checkpoint=STEP, note=note, automatic=automatic)
@@ -54,10 +59,10 @@ def reopen_slot_booked(actor: Actor, trip: Trip, *, note: str = "", states: dict
         return False
     if any(states.get(step) == CheckpointState.CONFIRMED for step in wf.GATE_ENTRY_STEPS):
         return False
-    flipped = Checkpoint.objects.filter(trip=trip, name=STEP, state=CheckpointState.CONFIRMED).update(
-        state=CheckpointState.PENDING, confirmed_at=None, confirmed_by=None, automatic=False, note="")
+    flipped = _flip_step((trip.pk, STEP, CheckpointState.CONFIRMED), {
+        "state": CheckpointState.PENDING, "confirmed_at": None, "confirmed_by": None, "automatic": False, "note": ""})
     if flipped:
-        Trip.objects.filter(pk=trip.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        _update_trip((trip.pk,), {"version": Increment(), "updated_at": timezone.now()})
         audit.record(actor, "checkpoint.reopened", registration_number=trip.registration.number, trip_id=trip.pk,
                      checkpoint=STEP, note=note, automatic=actor.kind == wf.SYSTEM)
     return bool(flipped)

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from cuakhau.db.prepared import PreparedRead, columns, instance
 from gates.models import Closure, Gate, Lane, LaneKind, WorkingHours
 from queueing import conf
 from queueing.models import CapacityOverride, GateQueuePolicy, HourSlot, flow_of
@@ -36,10 +37,11 @@ def local_hour_start(moment: dt.datetime) -> dt.datetime:
 
 def hours_between(start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
     """Local hour starts h with start ≤ h < end (start is floored to its hour)."""
+    zone = timezone.get_current_timezone()  # once, not per hour: the board and free hours walk hundreds
     hour = local_hour_start(start)
     while hour < end:
         yield hour
-        hour = timezone.localtime(hour + HOUR)
+        hour = (hour + HOUR).astimezone(zone)
 
 
 def green_share_percent(policy: GateQueuePolicy | None) -> int:
@@ -83,6 +85,16 @@ def reference_changed(**_: object) -> None:
         cache.set(REFERENCE_VERSION_KEY, 1, timeout=None)
 
 
+# Closures and overrides of every gate in a period: a few rows, kept or skipped in Python, so that one
+# statement compiled once serves any set of gates (a refused booking loads a plan for the hours it offers).
+# order_by(): Closure's default ordering by gate would join the gate table for nothing.
+_closures_between = PreparedRead(lambda start, end: Closure.objects.filter(
+    ends_at__gt=start, starts_at__lt=end).order_by().values("gate_id", "starts_at", "ends_at"))
+_overrides_between = PreparedRead(lambda start, end: CapacityOverride.objects.filter(
+    ends_at__gt=start, starts_at__lt=end).order_by("created_at", "pk").values(
+    "gate_id", "direction", "starts_at", "ends_at", "trucks_per_hour"))
+
+
 @dataclass
 class CapacityPlan:
     """Everything capacity depends on, for a set of gates and a period."""
@@ -102,15 +114,14 @@ class CapacityPlan:
         plan.lanes.update(lanes)
         plan.hours.update(hours)
         plan.shares = shares
-        # order_by(): Closure's default ordering by gate would join the gate table for nothing.
-        for gate_id, starts, ends in Closure.objects.filter(gate_id__in=ids, ends_at__gt=start,
-                                                            starts_at__lt=end).order_by().values_list(
-                "gate_id", "starts_at", "ends_at"):
-            plan.closures[gate_id].append((starts, ends))
-        for gate_id, flow, starts, ends, rate in CapacityOverride.objects.filter(
-                gate_id__in=ids, ends_at__gt=start, starts_at__lt=end).order_by("created_at", "pk").values_list(
-                "gate_id", "direction", "starts_at", "ends_at", "trucks_per_hour"):
-            plan.overrides[(gate_id, flow)].append((starts, ends, rate))
+        wanted = set(ids)
+        for row in _closures_between(start=start, end=end):
+            if row["gate_id"] in wanted:
+                plan.closures[row["gate_id"]].append((row["starts_at"], row["ends_at"]))
+        for row in _overrides_between(start=start, end=end):
+            if row["gate_id"] in wanted:
+                plan.overrides[(row["gate_id"], row["direction"])].append(
+                    (row["starts_at"], row["ends_at"], row["trucks_per_hour"]))
         return plan
 
     def is_open(self, gate_id: int, hour_start: dt.datetime, local: dt.datetime | None = None) -> bool:
@@ -148,12 +159,18 @@ def slot_defaults(plan: CapacityPlan, gate_id: int, flow: str, hour_start: dt.da
             "green_released_at": now if released else None}
 
 
+# Every booking reads its hour's row first: compiled once (see cuakhau.db.prepared).
+_slot_row = PreparedRead(lambda gate_id, flow, hour_start: HourSlot.objects.filter(
+    gate_id=gate_id, direction=flow, hour_start=hour_start).order_by().values(*columns(HourSlot))[:1])
+
+
 def ensure_slot(gate: Gate, flow: str, hour_start: dt.datetime, now: dt.datetime | None = None) -> HourSlot:
     """The hour's row, created with its capacity on first use; the unique constraint settles a race."""
     now = now or timezone.now()
-    existing = list(HourSlot.objects.filter(gate=gate, direction=flow, hour_start=hour_start).order_by()[:1])
+    existing = _slot_row(gate_id=gate.pk, flow=flow, hour_start=hour_start)
     if existing:
-        return existing[0]
+        slot: HourSlot = instance(HourSlot, existing[0])
+        return slot
     plan = CapacityPlan.load([gate.pk], hour_start, hour_start + HOUR)
     slot, _ = HourSlot.objects.get_or_create(gate=gate, direction=flow, hour_start=hour_start,
                                              defaults=slot_defaults(plan, gate.pk, flow, hour_start, now))

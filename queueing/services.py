@@ -29,9 +29,10 @@ from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
 from crossings.slot_step import STEP as SLOT_STEP
 from crossings.slot_step import confirm_slot_booked, reopen_slot_booked
+from cuakhau.db.prepared import PreparedQuerysetUpdate, PreparedRead, columns, insert_rows, instance
 from cuakhau.errors import Conflict, Forbidden, Message, NotFound, ServiceError, ValidationFailed
 from cuakhau.lib.plates import plate_country
-from declarations.models import Item, RegistrationStatus
+from declarations.models import Item, Registration, RegistrationStatus
 from enterprises.models import Driver, Enterprise, Vehicle
 from gates.models import Direction, Gate
 from queueing import conf
@@ -109,6 +110,10 @@ def green_expression(registration_ref: str = "registration") -> Combinable:
     return Exists(Item.objects.filter(perishable_q(prefixes), consignment__registration=OuterRef(registration_ref)))
 
 
+_goods_codes = PreparedRead(lambda registration_id: Item.objects.filter(
+    consignment__registration_id=registration_id).order_by().values("hs_code"))
+
+
 def is_green(registration_id: int) -> bool:
     """The green lane follows from the declared goods; the declarant never chooses it.
 
@@ -120,13 +125,18 @@ def is_green(registration_id: int) -> bool:
     key = f"queueing:green:{cache.get(REFERENCE_VERSION_KEY, 1)}:{registration_id}"
     found = cache.get(key)
     if found is None:
-        codes = Item.objects.filter(consignment__registration_id=registration_id).values_list("hs_code", flat=True)
-        found = any(code.startswith(prefixes) for code in codes)
+        found = any(row["hs_code"].startswith(prefixes) for row in _goods_codes(registration_id=registration_id))
         cache.set(key, found, timeout=3600)
     return bool(found)
 
 
 # --- free hours -------------------------------------------------------------------------------
+
+# Every booking refused for a full hour lists the next free ones: compiled once (see cuakhau.db.prepared).
+_hour_rows = PreparedRead(lambda gate_id, flow, start, end: HourSlot.objects.filter(
+    gate_id=gate_id, direction=flow, hour_start__gte=start, hour_start__lt=end).order_by().values(
+    "hour_start", "capacity", "booked", "reserved", "green_booked"))
+
 
 def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, now: dt.datetime | None = None,
                only_free: bool = True, green: bool | None = None, limit: int | None = None) -> list[FreeHour]:
@@ -136,9 +146,8 @@ def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, no
     start = max(local_hour_start(start), local_hour_start(now))
     end = start + dt.timedelta(hours=hours)
     plan: CapacityPlan | None = None  # loaded at the first hour that has no row yet
-    rows = {row[0]: row[1:] for row in HourSlot.objects.filter(
-        gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end).values_list(
-        "hour_start", "capacity", "booked", "reserved", "green_booked")}
+    rows = {row["hour_start"]: (row["capacity"], row["booked"], row["reserved"], row["green_booked"])
+            for row in _hour_rows(gate_id=gate.pk, flow=flow, start=start, end=end)}
     release_from = now + conf.green_release_lead()
     found: list[FreeHour] = []
     for hour in hours_between(start, end):
@@ -233,16 +242,26 @@ def check_rate(actor: Actor, now: float | None = None) -> None:
         raise RateLimited(_("Too many booking requests from your enterprise; wait a minute and try again."))
 
 
+# The trip with its registration and gate, as `select_related` would give them, in one compiled read.
+_TRIP_COLUMNS = (*columns(Trip), *columns(Registration, "registration__"), *columns(Gate, "registration__gate__"))
+_own_trip_row = PreparedRead(lambda trip_id, declarant_id: Trip.objects.filter(
+    pk=trip_id, registration__declarant_id=declarant_id).order_by().values(*_TRIP_COLUMNS)[:1])
+
+
 def own_trip(actor: Actor, trip_id: int) -> Trip:
     """The trip if the actor's enterprise declared it: 403 for anyone else but an enterprise, 404 for
     another enterprise (never reveal its records)."""
     if actor.enterprise is None:
         raise Forbidden(_("Only the declaring enterprise books, moves or cancels the arrival hour of its truck."))
-    found = list(Trip.objects.select_related("registration__gate").filter(
-        pk=trip_id, registration__declarant_id=actor.enterprise.pk).order_by()[:1])
+    found = _own_trip_row(trip_id=trip_id, declarant_id=actor.enterprise.pk)
     if not found:
         raise NotFound(_("Trip not found."))
-    return found[0]
+    row = found[0]
+    trip: Trip = instance(Trip, row)
+    registration: Registration = instance(Registration, row, "registration__")
+    Registration.gate.field.set_cached_value(registration, instance(Gate, row, "registration__gate__"))
+    Trip.registration.field.set_cached_value(trip, registration)
+    return trip
 
 
 def check_hour(hour_start: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -260,16 +279,23 @@ def check_hour(hour_start: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 
 LOCKED_FIELDS = ("outcome", "stage", "is_open", "version", "vehicle_id", "driver_id")
+# The trip row under its lock, then its checkpoints: two statements, not one join, so that on PostgreSQL the
+# states are read after the lock is granted (a join would return the checkpoints of the snapshot taken before
+# waiting, and miss a gate entry confirmed meanwhile).
+_locked_trip = PreparedRead(lambda trip_id: Trip.objects.select_for_update().filter(pk=trip_id).order_by()
+                            .values(*LOCKED_FIELDS)[:1])
+_checkpoint_states = PreparedRead(lambda trip_id: Checkpoint.objects.filter(trip_id=trip_id).order_by()
+                                  .values("name", "state"))
 
 
 def _lock_trip(trip: Trip) -> dict[str, str]:
     """Lock the trip row, refresh what may have changed, and return its checkpoint states."""
-    row = list(Trip.objects.select_for_update().filter(pk=trip.pk).order_by().values_list(*LOCKED_FIELDS)[:1])
+    row = _locked_trip(trip_id=trip.pk)
     if not row:
         raise NotFound(_("Trip not found."))
-    for name, value in zip(LOCKED_FIELDS, row[0], strict=True):
+    for name, value in row[0].items():
         setattr(trip, name, value)
-    return dict(Checkpoint.objects.filter(trip_id=trip.pk).values_list("name", "state"))
+    return {step["name"]: step["state"] for step in _checkpoint_states(trip_id=trip.pk)}
 
 
 def has_entered_gate(states: dict[str, str]) -> bool:
@@ -310,41 +336,58 @@ def booking_cap(enterprise: Enterprise, slot: HourSlot, now: dt.datetime) -> int
     return cap
 
 
+_locked_enterprise = PreparedRead(lambda enterprise_id: Enterprise.objects.select_for_update().filter(
+    pk=enterprise_id).order_by().values("pk"))
+
+
 def _lock_enterprise(enterprise: Enterprise) -> None:
     """Concurrent bookings of one firm count one another's open bookings (anti-hoarding) in turn. SQLite
     has no row locks and needs none: its IMMEDIATE transactions already run writers one at a time."""
     if transaction.get_connection().features.has_select_for_update:
-        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+        _locked_enterprise(enterprise_id=enterprise.pk)
+
+
+# Open bookings of an enterprise on a slot's day (but `booking_id`; 0 excludes none): one row, or none if 0.
+_open_bookings_on_day = PreparedRead(lambda enterprise_id, day, booking_id: Booking.objects.filter(
+    enterprise_id=enterprise_id, status=BookingStatus.BOOKED, slot__day=day,
+    trip__stage__in=[Stage.DECLARED, Stage.REGISTERED]).exclude(pk=booking_id).order_by()
+    .values("enterprise_id").annotate(count=Count("pk")).values("count"))
 
 
 def _check_hoarding(enterprise: Enterprise, slot: HourSlot, now: dt.datetime, exclude: int | None = None) -> None:
     """Runs with the enterprise row locked, so concurrent bookings of one firm count one another."""
-    open_bookings = Booking.objects.filter(enterprise=enterprise, status=BookingStatus.BOOKED, slot__day=slot.day,
-                                           trip__stage__in=[Stage.DECLARED, Stage.REGISTERED])
-    if exclude is not None:
-        open_bookings = open_bookings.exclude(pk=exclude)
+    found = _open_bookings_on_day(enterprise_id=enterprise.pk, day=slot.day, booking_id=exclude or 0)
     cap = booking_cap(enterprise, slot, now)
-    if open_bookings.count() >= cap:
+    if (found[0]["count"] if found else 0) >= cap:
         raise Conflict(_("Your enterprise already holds %(n)d open bookings for that day, the most allowed.")
                        % {"n": cap}, "booking_cap")
 
 
 # --- taking and giving back places -------------------------------------------------------------
 
+# Each hour's place is taken and given back by one conditional UPDATE, compiled once (see cuakhau.db.prepared).
+_take_green_place = PreparedQuerysetUpdate(lambda slot_id: (
+    HourSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")),
+    {"booked": F("booked") + 1, "green_booked": F("green_booked") + 1}))
+# A truck outside the green lane may not use the places still held for it.
+_take_general_place = PreparedQuerysetUpdate(lambda slot_id: (
+    HourSlot.objects.filter(Q(pk=slot_id, booked__lt=F("capacity"))
+                            & Q(booked__lt=F("capacity") + F("green_booked") - F("reserved"))),
+    {"booked": F("booked") + 1}))
+_give_back_green_place = PreparedQuerysetUpdate(lambda slot_id: (
+    HourSlot.objects.filter(pk=slot_id, booked__gt=0, green_booked__gt=0),
+    {"booked": F("booked") - 1, "green_booked": F("green_booked") - 1}))
+_give_back_general_place = PreparedQuerysetUpdate(lambda slot_id: (
+    HourSlot.objects.filter(pk=slot_id, booked__gt=0), {"booked": F("booked") - 1}))
+
+
 def take_place(slot_id: int, green: bool) -> bool:
     """One conditional UPDATE; True if a place was taken."""
-    condition = Q(pk=slot_id, booked__lt=F("capacity"))
-    if not green:
-        condition &= Q(booked__lt=F("capacity") + F("green_booked") - F("reserved"))
-    return bool(HourSlot.objects.filter(condition).update(booked=F("booked") + 1,
-                                                         green_booked=F("green_booked") + int(green)))
+    return bool((_take_green_place if green else _take_general_place)(slot_id=slot_id))
 
 
 def give_back_place(slot_id: int, green: bool) -> None:
-    condition = Q(pk=slot_id, booked__gt=0)
-    if green:
-        condition &= Q(green_booked__gt=0)
-    HourSlot.objects.filter(condition).update(booked=F("booked") - 1, green_booked=F("green_booked") - int(green))
+    (_give_back_green_place if green else _give_back_general_place)(slot_id=slot_id)
 
 
 def _full(slot: HourSlot) -> SlotFull:
@@ -403,8 +446,8 @@ def do_book(actor: Actor, trip_id: int, hour_start: dt.datetime, *, now: dt.date
                 # ticket stay as they were.
                 Trip.objects.filter(pk=trip.pk, outcome=Outcome.NO_SHOW).update(
                     outcome=Outcome.ACTIVE, is_open=True, version=F("version") + 1, updated_at=now)
-            booking = Booking.objects.create(trip=trip, enterprise=enterprise, slot=slot, green=green,
-                                             created_at=now, updated_at=now)
+            booking = Booking(trip=trip, enterprise=enterprise, slot=slot, green=green, created_at=now, updated_at=now)
+            insert_rows([booking], read_keys=True)  # no save() machinery on the hot path (see cuakhau.db.prepared)
             flipped = confirm_slot_booked(actor, trip, states=states, audited_by_caller=True)
             # The hour's row is locked from here to the commit: as late as possible, and always before
             # the audit head (every transaction locks trip → hour → audit head, in that order).

@@ -13,7 +13,7 @@ from gates.models import Closure
 from queueing import services
 from queueing.capacity import CapacityPlan, ensure_slot
 from queueing.models import Booking, BookingStatus, HourSlot
-from queueing.tests.conftest import enter_gate, local
+from queueing.tests.conftest import MANGO, enter_gate, local
 
 
 def slot_booked_state(trip: Trip) -> str:
@@ -91,6 +91,33 @@ def test_booking_confirms_the_slot_step_and_gate_entry_needs_it(slot_gate, perso
     assert Trip.objects.get(pk=trip.pk).stage == "at_gate"
     late_cancel = personas.api("firm1").delete(f"/trips/{trip.pk}/booking")
     assert late_cancel.status_code == 409 and late_cancel.json()["code"] == "already_entered"
+    assert audit.verify() == []
+
+
+def test_the_booking_answer_is_what_a_later_read_shows(slot_gate, personas, confirmed_trips):
+    general = confirmed_trips(1)[0]
+    fruit = confirmed_trips(1, hs_code=MANGO)[0]
+    api = personas.api("firm1")
+    for trip, green in ((general, False), (fruit, True)):
+        booked = api.post(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 9))})
+        assert booked.status_code == 201, booked.json()
+        assert booked.json()["green"] is green
+        assert api.get(f"/trips/{trip.pk}/queue").json()["booking"] == booked.json()
+        moved = api.patch(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 10)), "version": 1})
+        assert moved.status_code == 200, moved.json()
+        assert api.get(f"/trips/{trip.pk}/queue").json()["booking"] == moved.json()
+    # The counters say what the booking rows say: one general and one green-lane truck at 10:00, none at 9:00.
+    hours = {slot.hour_start: slot for slot in HourSlot.objects.all()}
+    assert (hours[local(1, 9)].booked, hours[local(1, 9)].green_booked) == (0, 0)
+    assert (hours[local(1, 10)].booked, hours[local(1, 10)].green_booked) == (2, 1)
+    for trip in (general, fruit):
+        assert slot_booked_state(trip) == "confirmed"
+        assert Trip.objects.get(pk=trip.pk).version == trip.version + 1  # the slot step flipped once
+    cancelled = api.delete(f"/trips/{fruit.pk}/booking")
+    assert cancelled.status_code == 200 and api.get(f"/trips/{fruit.pk}/queue").json()["booking"] == cancelled.json()
+    slot = HourSlot.objects.get(hour_start=local(1, 10))
+    assert (slot.booked, slot.green_booked) == (1, 0)
+    assert slot_booked_state(fruit) == "pending"
     assert audit.verify() == []
 
 

@@ -14,7 +14,7 @@ from cuakhau.errors import ServiceError
 from queueing import services
 from queueing.capacity import ensure_slot
 from queueing.models import Booking, BookingStatus, HourSlot
-from queueing.tests.conftest import local
+from queueing.tests.conftest import MANGO, local
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,6 +61,42 @@ def test_fifty_concurrent_bookings_for_the_last_five_places(slot_gate, personas,
     assert slot.booked == slot.capacity
     assert Booking.objects.filter(slot=slot, status=BookingStatus.BOOKED).count() == 5
     assert Checkpoint.objects.filter(name="slot_booked", state="confirmed").count() == 5
+
+
+def test_green_lane_and_other_trucks_at_once_keep_the_counters_exact(slot_gate, personas, confirmed_trips):
+    general = confirmed_trips(10)
+    fruit = confirmed_trips(12, hs_code=MANGO)
+    hour = local(1, 9)
+    slot = ensure_slot(slot_gate, "import", hour)
+    # 16 places left, 12 of them held for the green lane: 4 for other trucks.
+    HourSlot.objects.filter(pk=slot.pk).update(booked=44, green_booked=0, reserved=12)
+    actor = personas.actor("firm1")
+
+    results = run_at_once([lambda trip_id=trip.pk: services.do_book(actor, trip_id, hour)
+                           for trip in [*general, *fruit]])
+
+    assert results == Counter({"ok": 16, "slot_full": 6}), results
+    slot.refresh_from_db()
+    booked = Booking.objects.filter(slot=slot, status=BookingStatus.BOOKED)
+    assert (slot.booked, slot.green_booked) == (60, 12)
+    assert (booked.count(), booked.filter(green=True).count()) == (16, 12)  # 44 places were taken beforehand
+    assert {b.trip_id for b in booked.filter(green=False)} <= {t.pk for t in general}
+    assert Checkpoint.objects.filter(name="slot_booked", state="confirmed").count() == 16
+
+
+def test_one_enterprise_booking_at_once_stays_within_its_daily_cap(slot_gate, personas, confirmed_trips, settings):
+    settings.QUEUEING_MAX_OPEN_BOOKINGS_PER_DAY = 3
+    trips = confirmed_trips(8)
+    actor = personas.actor("firm1")
+
+    hours = [local(1, 9 + index) for index in range(len(trips))]  # a free hour each: only the cap refuses
+
+    results = run_at_once([lambda trip_id=trip.pk, hour=hour: services.do_book(actor, trip_id, hour)
+                           for trip, hour in zip(trips, hours, strict=True)])
+
+    assert results == Counter({"ok": 3, "booking_cap": 5}), results
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == 3
+    assert sum(HourSlot.objects.values_list("booked", flat=True)) == 3
 
 
 def test_concurrent_moves_into_one_last_place(slot_gate, personas, confirmed_trips):
