@@ -113,3 +113,24 @@ def test_rows_without_keys_are_inserted_in_one_statement_and_get_keys_from_the_d
     assert stored == ["12C11111", "12C22222"]
     with pytest.raises(ValueError):
         insert_rows([vehicles[0], AuditEvent(id=1)])
+
+
+def test_compiled_statements_are_prepared_on_the_postgresql_server(personas, submit, settings):
+    """Planned once per connection, not per call; Django's other queries stay unprepared (poolers)."""
+    from cuakhau.db.prepared import server_prepares
+
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    board = personas.actor("bql.huunghi")
+    with transaction.atomic():
+        assert reads.trip_row(board, trip_id, lock=True) is not None
+    if connection.vendor != "postgresql":
+        assert not server_prepares(connection)
+        return
+    assert server_prepares(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "crossings_trip"' in statement and "FOR UPDATE" in statement for statement in prepared)
+    settings.PG_PREPARED_STATEMENTS = False
+    assert not server_prepares(connection)
