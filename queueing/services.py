@@ -129,13 +129,15 @@ def is_green(registration_id: int) -> bool:
 # --- free hours -------------------------------------------------------------------------------
 
 def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, now: dt.datetime | None = None,
-               only_free: bool = True, green: bool | None = None, limit: int | None = None) -> list[FreeHour]:
+               only_free: bool = True, green: bool | None = None, limit: int | None = None,
+               plan: CapacityPlan | None = None) -> list[FreeHour]:
     """Hours from `start` (floored) over `hours` hours with their places; with `only_free`, those with a
-    place for a truck of the green lane (`green`), for any other truck (`green=False`), or for either."""
+    place for a truck of the green lane (`green`), for any other truck (`green=False`), or for either.
+    `plan`: the gate's capacity plan over that period if already loaded (it holds every direction)."""
     now = now or timezone.now()
     start = max(local_hour_start(start), local_hour_start(now))
     end = start + dt.timedelta(hours=hours)
-    plan: CapacityPlan | None = None  # loaded at the first hour that has no row yet
+    # Else loaded at the first hour that has no row yet.
     rows = {row[0]: row[1:] for row in HourSlot.objects.filter(
         gate=gate, direction=flow, hour_start__gte=start, hour_start__lt=end).values_list(
         "hour_start", "capacity", "booked", "reserved", "green_booked")}

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -390,7 +391,7 @@ def covers_gate(actor: Actor, gate: Gate) -> bool:
     return actor.agency.gate_id == gate.pk
 
 
-def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> list[GateRow]:
+def province_overview(gates: Iterable[Gate], now: dt.datetime | None = None) -> list[GateRow]:
     """Per gate: trucks by stage now, yard occupancy, in and out today, and the congestion level.
 
     "Waiting" counts the trucks of the gate that have not left it: those inside the gate area,
@@ -398,6 +399,7 @@ def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> 
     """
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    gates = list(gates)
     gate_ids = [gate.pk for gate in gates]
     # One grouped read of the active trips gives the stages, the waiting count and the yard load;
     # one of today's confirmations gives trucks in and out (instead of three and two queries).
