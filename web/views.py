@@ -383,8 +383,15 @@ def console_waiting(request: HttpRequest, actor: Actor) -> HttpResponse:
 @with_actor
 def console_truck(request: HttpRequest, actor: Actor, trip_id: int) -> HttpResponse:
     officer_only(actor)
-    trip = get_trip(actor, trip_id)
+    trip = _console_trip(actor, trip_id)
     return render(request, "web/partials/console_truck.html", {"t": queries.truck_view(actor, trip)})
+
+
+def _console_trip(actor: Actor, trip_id: int) -> Trip:
+    trip = queries.console_trips(actor).filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound(_("Trip not found."))
+    return trip
 
 
 @require_POST
@@ -526,7 +533,7 @@ def save_gate_settings(actor: Actor, gate: Gate, hours: Any, yards: Any, lanes: 
 def _console_truck_answer(request: HttpRequest, actor: Actor, trip_id: int, context: dict[str, Any],
                           status: int) -> HttpResponse:
     """After a console action: the truck's fragment for HTMX, else back to the console page."""
-    trip = get_trip(actor, trip_id)
+    trip = _console_trip(actor, trip_id)
     context["t"] = queries.truck_view(actor, trip)
     if not is_htmx(request):
         if "error" in context:
