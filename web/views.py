@@ -332,7 +332,8 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     rows = [
         (in_languages(gettext_lazy("Registration")), registration.number),
         (in_languages(gettext_lazy("Gate")), f"{registration.gate.name_vi} · {registration.gate.name_zh}"),
-        (in_languages(gettext_lazy("Yard")), registration.yard.name),
+        (in_languages(gettext_lazy("Yard")), " · ".join(dict.fromkeys(  # one name when it has no translation
+            name for name in (registration.yard.name_vi, registration.yard.name_zh) if name))),
         (in_languages(gettext_lazy("Direction")), " · ".join(in_languages(Direction(registration.direction).label))),
         (in_languages(gettext_lazy("Planned arrival")),
          timezone.localtime(registration.planned_arrival).strftime("%d/%m/%Y %H:%M")),
