@@ -192,6 +192,8 @@ def pages(t: dict[str, Any]) -> list[Page]:
         Page("province overview rows (HTMX)", "province", "/province/", htmx=True),
         Page("per-gate page (supervisor)", "province", "/province/gates/huu-nghi/"),
         Page("per-gate page (gate board)", "bql.huunghi", "/province/gates/huu-nghi/"),
+        Page("per-gate settings form (HTMX)", "province", "/province/gates/huu-nghi/settings/", htmx=True),
+        Page("per-gate settings page", "province", "/province/gates/huu-nghi/settings/"),
         Page("audit trail", "bql.huunghi", f"/trips/{t['completed']}/audit/"),
         Page("public board", None, "/board/"),
         Page("public board JSON", None, "/api/v1/board"),

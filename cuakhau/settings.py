@@ -126,6 +126,9 @@ _SQLITE_OPTIONS = {
 }
 
 DATABASES = {"default": _database_from_env()}
+# The hottest statements are prepared on PostgreSQL's server (cuakhau.db.prepared); 0 behind a pooler that
+# cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+PG_PREPARED_STATEMENTS = os.environ.get("CUAKHAU_PG_PREPARED_STATEMENTS", "1") != "0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

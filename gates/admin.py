@@ -61,9 +61,9 @@ class LaneAdmin(admin.ModelAdmin):
 
 @admin.register(Yard)
 class YardAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "gate", "operator", "places"]
+    list_display = ["code", "name_vi", "name_zh", "gate", "operator", "places"]
     list_filter = ["gate"]
-    search_fields = ["code", "name", "operator", "gate__name_vi"]
+    search_fields = ["code", "name_vi", "name_zh", "name_en", "operator", "gate__name_vi"]
     list_select_related = ["gate"]
 
 

@@ -158,12 +158,11 @@ class Lane(models.Model):
         return f"{self.gate.code}/{self.code}"
 
 
-class Yard(models.Model):
+class Yard(MultilingualName):
     """A goods gathering yard (bãi tập kết) inside a gate area."""
 
     gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="yards", verbose_name=_("gate"))
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
     operator = models.CharField(_("operator"), max_length=200, blank=True)
     places = models.PositiveIntegerField(_("truck places"))
 
@@ -173,9 +172,6 @@ class Yard(models.Model):
         verbose_name = _("yard")
         verbose_name_plural = _("yards")
         ordering = ["gate", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class WorkingHours(models.Model):

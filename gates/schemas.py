@@ -33,6 +33,8 @@ class LaneOut(Schema):
 class YardOut(Schema):
     code: str
     name: str
+    name_vi: str
+    name_zh: str
     operator: str
     places: int
 

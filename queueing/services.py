@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -139,13 +139,15 @@ _hour_rows = PreparedRead(lambda gate_id, flow, start, end: HourSlot.objects.fil
 
 
 def free_hours(gate: Gate, flow: str, start: dt.datetime, *, hours: int = 24, now: dt.datetime | None = None,
-               only_free: bool = True, green: bool | None = None, limit: int | None = None) -> list[FreeHour]:
+               only_free: bool = True, green: bool | None = None, limit: int | None = None,
+               plan: CapacityPlan | None = None) -> list[FreeHour]:
     """Hours from `start` (floored) over `hours` hours with their places; with `only_free`, those with a
-    place for a truck of the green lane (`green`), for any other truck (`green=False`), or for either."""
+    place for a truck of the green lane (`green`), for any other truck (`green=False`), or for either.
+    `plan`: the gate's capacity plan over that period if already loaded (it holds every direction)."""
     now = now or timezone.now()
     start = max(local_hour_start(start), local_hour_start(now))
     end = start + dt.timedelta(hours=hours)
-    plan: CapacityPlan | None = None  # loaded at the first hour that has no row yet
+    # Else loaded at the first hour that has no row yet.
     rows = {row["hour_start"]: (row["capacity"], row["booked"], row["reserved"], row["green_booked"])
             for row in _hour_rows(gate_id=gate.pk, flow=flow, start=start, end=end)}
     release_from = now + conf.green_release_lead()
@@ -657,25 +659,46 @@ class QueueStatus:
     call_forward: CallForward | None
 
 
+# with_queue_status() puts each trip's bookings here, the latest first.
+PREFETCHED_BOOKINGS = "queue_bookings"
+
+
+def with_queue_status(trips: QuerySet[Trip]) -> QuerySet[Trip]:
+    """The trips with what queue_status() shows, read with them (two queries for all the trips): their
+    bookings and their call-forward, so a page showing the truck and its queue status reads them once."""
+    return trips.prefetch_related(
+        Prefetch("bookings", queryset=Booking.objects.select_related("slot__gate").order_by("-updated_at", "-pk"),
+                 to_attr=PREFETCHED_BOOKINGS),
+        Prefetch("call_forward", queryset=CallForward.objects.select_related("yard", "waiting_area")))
+
+
+def prefetched_bookings(trip: Trip) -> list[Booking] | None:
+    """The trip's bookings, the latest first, if read by with_queue_status(); else None."""
+    return getattr(trip, PREFETCHED_BOOKINGS, None)
+
+
 def queue_status(trip: Trip, at: dt.datetime | None = None) -> QueueStatus:
-    return queue_statuses([trip.pk], at)[trip.pk]
+    bookings = prefetched_bookings(trip)
+    if bookings is None or not Trip.call_forward.is_cached(trip):  # type: ignore[attr-defined]
+        return queue_statuses([trip.pk], at)[trip.pk]
+    call = getattr(trip, "call_forward", None)  # None: prefetched, and the trip has none
+    return _queue_status(bookings, call, at or timezone.now())
 
 
 def queue_statuses(trip_ids: list[int], at: dt.datetime | None = None) -> dict[int, QueueStatus]:
     """The queue status of many trips in two queries (a registration page lists all its trucks)."""
     at = at or timezone.now()
-    chosen: dict[int, Booking] = {}
+    bookings: dict[int, list[Booking]] = {trip_id: [] for trip_id in trip_ids}
     for booking in Booking.objects.select_related("slot__gate").filter(trip_id__in=trip_ids).order_by(
             "trip_id", "-updated_at", "-pk"):
-        current = chosen.get(booking.trip_id)
-        # The active booking, else the latest one.
-        if current is None or (booking.status == BookingStatus.BOOKED and current.status != BookingStatus.BOOKED):
-            chosen[booking.trip_id] = booking
+        bookings[booking.trip_id].append(booking)
     calls = {call.trip_id: call for call in CallForward.objects.select_related("yard", "waiting_area").filter(
         trip_id__in=trip_ids)}
-    statuses = {}
-    for trip_id in trip_ids:
-        found = chosen.get(trip_id)
-        active = found if found is not None and found.status == BookingStatus.BOOKED else None
-        statuses[trip_id] = QueueStatus(found, arrival_status(active, at), calls.get(trip_id))
-    return statuses
+    return {trip_id: _queue_status(bookings[trip_id], calls.get(trip_id), at) for trip_id in trip_ids}
+
+
+def _queue_status(bookings: list[Booking], call: CallForward | None, at: dt.datetime) -> QueueStatus:
+    """From a trip's bookings (the latest first): the active booking, else the latest one."""
+    active = next((booking for booking in bookings if booking.status == BookingStatus.BOOKED), None)
+    shown = active or (bookings[0] if bookings else None)
+    return QueueStatus(shown, arrival_status(active, at), call)

@@ -233,3 +233,33 @@ def test_a_forged_row_with_a_made_up_hash_is_named(chain):
     problems = audit.verify()
     assert (last.pk + 1, "edited") in [(p.event_id, p.problem) for p in problems]
     assert f"event {last.pk + 1}" in failing_verify()
+
+
+def test_text_in_any_script_and_with_json_escapes_hashes_the_same_when_verified(personas):
+    """The event's hash (computed in the database on PostgreSQL) is the one verify recomputes in Python."""
+    from django.db import transaction
+
+    officer = personas.actor("customs.huunghi")
+    notes = ["Đã kiểm tra — hàng đủ", "海关已放行", 'a "quoted" \\ backslash\nnew line\ttab', "emoji 🚚", ""]
+    with transaction.atomic():
+        recorded = [audit.record(officer, "checkpoint.confirmed", note=note, trip_id=7,
+                                 data={"ghi chú": note, "list": [1, 2.5, None, True]}) for note in notes]
+    stored = {event.pk: event for event in AuditEvent.objects.filter(pk__in=[e.pk for e in recorded])}
+    for event in recorded:
+        assert (stored[event.pk].hash, stored[event.pk].prev_hash) == (event.hash, event.prev_hash)
+        assert stored[event.pk].note == event.note
+    assert audit.verify() == []
+
+
+def test_an_append_is_one_statement_on_postgresql(personas):
+    """The head stays locked until COMMIT; on PostgreSQL nothing else runs under that lock but the append."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    officer = personas.actor("customs.huunghi")
+    with transaction.atomic():
+        audit.record(officer, "checkpoint.confirmed", note="first")  # creates the head if there is none
+        with CaptureQueriesContext(connection) as captured:
+            audit.record(officer, "checkpoint.confirmed", note="second")
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert audit.verify() == []

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from crossings import audit
 from crossings.models import AuditEvent, Checkpoint, Trip
@@ -182,3 +182,22 @@ def test_cancelling_a_truck_while_the_registration_is_amended_keeps_it_cancelled
         assert amended.status_code in (200, 409, 422), amended.content
         trip = Trip.objects.get(pk=trip_id)
         assert (trip.outcome, trip.is_open) == ("cancelled", False)
+
+
+def test_thirty_audit_appends_at_once_form_one_unbroken_chain(personas):
+    """Every append waits for the one before it at the chain's head (on PostgreSQL, inside a single statement
+    that hashes in the database): no two events share an id or a predecessor, and verify finds nothing."""
+    officer = personas.actor("customs.huunghi")
+    audit.verify()  # a clean start
+    before = AuditEvent.objects.count()
+
+    def append(n: int) -> int:
+        with transaction.atomic():
+            return audit.record(officer, "checkpoint.confirmed", trip_id=n, checkpoint="gate_entry_customs",
+                                note=f"lần {n} — 第{n}次 \"quoted\" \\ back", data={"n": n, "tên": "Hữu Nghị"}).pk
+
+    ids = run_together([lambda n=n: append(n) for n in range(30)])
+    assert sorted(ids) == list(range(before + 1, before + 31))
+    events = list(AuditEvent.objects.order_by("pk"))
+    assert [event.prev_hash for event in events[1:]] == [event.hash for event in events[:-1]]
+    assert audit.verify() == []

@@ -225,3 +225,24 @@ def test_rows_read_with_all_columns_become_the_instances_the_orm_gives(personas,
         assert [getattr(built, f.attname) for f in type(stored)._meta.concrete_fields] == \
             [getattr(stored, f.attname) for f in type(stored)._meta.concrete_fields]
         assert not built._state.adding and built._state.db == "default"
+
+
+def test_compiled_statements_are_prepared_on_the_postgresql_server(personas, submit, settings):
+    """Planned once per connection, not per call; Django's other queries stay unprepared (poolers)."""
+    from cuakhau.db.prepared import server_prepares
+
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    board = personas.actor("bql.huunghi")
+    with transaction.atomic():
+        assert reads.trip_row(board, trip_id, lock=True) is not None
+    if connection.vendor != "postgresql":
+        assert not server_prepares(connection)
+        return
+    assert server_prepares(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "crossings_trip"' in statement and "FOR UPDATE" in statement for statement in prepared)
+    settings.PG_PREPARED_STATEMENTS = False
+    assert not server_prepares(connection)

@@ -83,8 +83,8 @@ def panel_context(trip: Trip, *, owner: bool, start: dt.datetime | None = None, 
     """The truck's queue status and, for the declaring enterprise, what it may do with the booking now."""
     now = timezone.now()
     registration = trip.registration
-    if memo is not None:
-        # On the registration page: the statuses of all its trucks at once.
+    if memo is not None and services.prefetched_bookings(trip) is None:
+        # On the registration page, unless read with the trucks: the statuses of all its trucks at once.
         if ("statuses", registration.pk) not in memo:
             ids = list(Trip.objects.filter(registration_id=registration.pk).values_list("pk", flat=True))
             memo[("statuses", registration.pk)] = services.queue_statuses(ids, now)

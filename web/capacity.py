@@ -23,7 +23,7 @@ from cuakhau.api import pydantic_errors
 from cuakhau.errors import NotFound, ServiceError, ValidationFailed
 from gates.models import Gate
 from queueing import services
-from queueing.capacity import HOUR, local_hour_start
+from queueing.capacity import HOUR, CapacityPlan, local_hour_start
 from queueing.models import FLOWS, CapacityOverride
 from queueing.schemas import CapacityOverrideIn
 from web import queries
@@ -39,7 +39,9 @@ def capacity_context(actor: Actor, gate: Gate, *, error: ServiceError | None = N
     """The next hours' capacity and places booked per direction, the overrides still to come, the form."""
     now = timezone.now()
     start = local_hour_start(now)
-    by_direction = {flow: services.free_hours(gate, flow, start, hours=HOURS_SHOWN, now=now, only_free=False)
+    plan = CapacityPlan.load([gate.pk], start, start + HOURS_SHOWN * HOUR)  # both directions in one read
+    by_direction = {flow: services.free_hours(gate, flow, start, hours=HOURS_SHOWN, now=now, only_free=False,
+                                              plan=plan)
                     for flow in FLOWS}
     rows = [{"start": timezone.localtime(hours[0].hour_start),
              "end": timezone.localtime(hours[0].hour_start + HOUR),

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.services import Actor, is_board, may_see_personal_data, trip_scope
 from crossings import workflow as wf
 from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, TransshipmentVehicle, Trip
-from crossings.services import STEP_LABELS, trips_for
+from crossings.services import STEP_LABELS
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import mask_identity, mask_phone
 from cuakhau.lib.plates import normalize_plate
@@ -72,15 +73,13 @@ def timeline(trip: Trip) -> list[TimelineStep]:
 
 
 def with_timelines(trips: QuerySet[Trip]) -> QuerySet[Trip]:
-    """What truck_view() shows of each trip, read for all the trips at once: their checkpoints
-    (who, which agency), active booking and call-forward — instead of three queries per truck."""
-    from queueing.models import Booking, BookingStatus
+    """What truck_view() and the queue status show of each trip, read for all the trips at once: their
+    checkpoints (who, which agency), bookings and call-forward — instead of three queries per truck."""
+    from queueing.services import with_queue_status
 
-    return trips.select_related("call_forward__yard", "call_forward__waiting_area").prefetch_related(
+    return with_queue_status(trips).prefetch_related(
         Prefetch("checkpoints", queryset=Checkpoint.objects.select_related("confirmed_by", "agency")
-                 .order_by("position")),
-        Prefetch("bookings", queryset=Booking.objects.filter(status=BookingStatus.BOOKED).select_related("slot__gate")
-                 .order_by("pk"), to_attr="active_bookings"))
+                 .order_by("position")))
 
 
 def fee_of(trip: Trip) -> TripFee | None:
@@ -173,10 +172,11 @@ def next_step(trip: Trip, states: dict[str, str]) -> list[Any]:
 def booked_window(trip: Trip) -> tuple[dt.datetime, dt.datetime] | None:
     """The booked arrival hour with its grace period, for the driver's ticket (the call-forward and the
     rest of the queue status come from `{% queue_status_bilingual %}`)."""
-    from queueing.services import active_booking, arrival_window
+    from queueing.services import BookingStatus, active_booking, arrival_window, prefetched_bookings
 
-    prefetched = getattr(trip, "active_bookings", None)  # see with_timelines()
-    booking = (prefetched[0] if prefetched else None) if prefetched is not None else active_booking(trip.pk)
+    prefetched = prefetched_bookings(trip)  # see with_timelines()
+    booking = (next((b for b in prefetched if b.status == BookingStatus.BOOKED), None) if prefetched is not None
+               else active_booking(trip.pk))
     return arrival_window(booking) if booking else None
 
 
@@ -198,7 +198,7 @@ def search_trips(actor: Actor, query: str) -> Search:
     result = Search(query)
     if not query:
         return result
-    scope = with_timelines(trips_for(actor).select_related("registration__yard", "fee"))  # all truck_view shows
+    scope = console_trips(actor)
     token = ""
     if "/t/" in query:
         token = query.split("/t/", 1)[1].strip("/").split("/")[0].split("?")[0]
@@ -219,6 +219,16 @@ def search_trips(actor: Actor, query: str) -> Search:
     if not result.trips:
         result.problem = _("No truck with this plate at your gate.")
     return result
+
+
+def console_trips(actor: Actor) -> QuerySet[Trip]:
+    """The actor's trips with all that the console's truck card shows, its queue status included.
+
+    Few joins: PostgreSQL's planning time grows steeply with every table joined (with the eleven joined
+    before, planning took longer than running the query), so the call-forward comes by prefetch with the
+    bookings, and the declarant, shown only to the board deciding a submitted registration, when shown."""
+    return with_timelines(Trip.objects.filter(trip_scope(actor))
+                          .select_related("registration__gate", "registration__yard", "vehicle", "driver", "fee"))
 
 
 def _looks_like_plate(text: str) -> bool:
@@ -390,7 +400,7 @@ def covers_gate(actor: Actor, gate: Gate) -> bool:
     return actor.agency.gate_id == gate.pk
 
 
-def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> list[GateRow]:
+def province_overview(gates: Iterable[Gate], now: dt.datetime | None = None) -> list[GateRow]:
     """Per gate: trucks by stage now, yard occupancy, in and out today, and the congestion level.
 
     "Waiting" counts the trucks of the gate that have not left it: those inside the gate area,
@@ -398,6 +408,7 @@ def province_overview(gates: QuerySet[Gate], now: dt.datetime | None = None) -> 
     """
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    gates = list(gates)
     gate_ids = [gate.pk for gate in gates]
     # One grouped read of the active trips gives the stages, the waiting count and the yard load;
     # one of today's confirmations gives trucks in and out (instead of three and two queries).

@@ -31,5 +31,6 @@ urlpatterns = [
          name="console_receiving_mark"),
     path("province/", views.board, name="board"),
     path("province/gates/<slug:code>/", views.board_gate, name="board_gate"),
+    path("province/gates/<slug:code>/settings/", views.board_gate_settings, name="board_gate_settings"),
     path("province/gates/<slug:code>/capacity/", capacity.override, name="board_gate_capacity"),
 ]

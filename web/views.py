@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -333,7 +332,8 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     rows = [
         (in_languages(gettext_lazy("Registration")), registration.number),
         (in_languages(gettext_lazy("Gate")), f"{registration.gate.name_vi} · {registration.gate.name_zh}"),
-        (in_languages(gettext_lazy("Yard")), registration.yard.name),
+        (in_languages(gettext_lazy("Yard")), " · ".join(dict.fromkeys(  # one name when it has no translation
+            name for name in (registration.yard.name_vi, registration.yard.name_zh) if name))),
         (in_languages(gettext_lazy("Direction")), " · ".join(in_languages(Direction(registration.direction).label))),
         (in_languages(gettext_lazy("Planned arrival")),
          timezone.localtime(registration.planned_arrival).strftime("%d/%m/%Y %H:%M")),
@@ -384,8 +384,15 @@ def console_waiting(request: HttpRequest, actor: Actor) -> HttpResponse:
 @with_actor
 def console_truck(request: HttpRequest, actor: Actor, trip_id: int) -> HttpResponse:
     officer_only(actor)
-    trip = get_trip(actor, trip_id)
+    trip = _console_trip(actor, trip_id)
     return render(request, "web/partials/console_truck.html", {"t": queries.truck_view(actor, trip)})
+
+
+def _console_trip(actor: Actor, trip_id: int) -> Trip:
+    trip = queries.console_trips(actor).filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound(_("Trip not found."))
+    return trip
 
 
 @require_POST
@@ -464,68 +471,70 @@ def board(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, template, {"rows": rows, "now": timezone.now(), "actor": actor})
 
 
-@require_http_methods(["GET", "POST"])
-@with_actor
-def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
-    """A gate's working hours and yard capacity; the province supervisor edits them."""
+def _board_gate(actor: Actor, code: str) -> Gate:
     _board_only(actor)
     gate = Gate.objects.filter(code=code).select_related("province").first()
     if gate is None or not queries.covers_gate(actor, gate):
         raise NotFound(_("Gate not found."))
-    editable = actor.is_supervisor
-    hours: Any  # formsets for the supervisor, read-only rows for the gate's own units
-    yards: Any
-    lanes: Any
-    hours_qs = gate.working_hours.all()
-    yards_qs = gate.yards.all()
-    lanes_qs = gate.lanes.all()
-    if request.method == "POST":
-        if not editable:
-            raise Forbidden(_("Only the province supervisor can change working hours and capacity."))
-        hours = web_forms.HoursFormSet(request.POST, queryset=hours_qs, prefix="hours")
-        yards = web_forms.YardFormSet(request.POST, queryset=yards_qs, prefix="yards")
-        lanes = web_forms.LaneFormSet(request.POST, queryset=lanes_qs, prefix="lanes")
+    return gate
+
+
+@require_GET
+@with_actor
+def board_gate(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    """A gate's load, working hours and capacity. The supervisor edits hours, yards and lanes on the
+    settings form (fetched on demand: its ~60 inputs cost more to render than the rest of the page)."""
+    gate = _board_gate(actor, code)
+    row = queries.province_overview([gate])[0]
+    return render(request, "web/board/gate.html", {
+        "gate": gate, "row": row, "editable": actor.is_supervisor,
+        "lanes": gate.lanes.all(), "hours": gate.working_hours.all(),
+        "closures": gate.closures.filter(ends_at__gte=timezone.now())})
+
+
+@require_http_methods(["GET", "POST"])
+@with_actor
+def board_gate_settings(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    """The supervisor's form for a gate's working hours, yard places and lane rates: in place on the gate
+    page for HTMX, else a page of its own; saved, it leads back to the gate page."""
+    gate = _board_gate(actor, code)
+    if not actor.is_supervisor:
+        raise Forbidden(_("Only the province supervisor can change working hours and capacity."))
+    data = request.POST if request.method == "POST" else None
+    hours = web_forms.HoursFormSet(data, queryset=gate.working_hours.all(), prefix="hours")
+    yards = web_forms.YardFormSet(data, queryset=gate.yards.all(), prefix="yards")
+    lanes = web_forms.LaneFormSet(data, queryset=gate.lanes.all(), prefix="lanes")
+    status = 200
+    if data is not None:
         if hours.is_valid() and yards.is_valid() and lanes.is_valid():
-            with transaction.atomic():
-                for form in hours.forms:
-                    if form.has_changed() and not (form.cleaned_data.get("DELETE") and form.instance.pk is None):
-                        form.instance.gate = gate
-                hours.save()
-                yards.save()
-                lanes.save()
-                audit.record(actor, "gate.settings_changed", data={
-                    "gate": gate.code,
-                    "hours": [f"{h.weekday} {h.opens:%H:%M}-{h.closes:%H:%M}" for h in gate.working_hours.all()],
-                    "yards": {y.code: y.places for y in gate.yards.all()},
-                    "lanes": {lane.code: lane.trucks_per_hour for lane in gate.lanes.all()}})
+            save_gate_settings(actor, gate, hours, yards, lanes)
             messages.success(request, _("Working hours and capacity saved."))
             return redirect("web:board_gate", gate.code)
         status = 422
-    elif editable:
-        hours = web_forms.HoursFormSet(queryset=hours_qs, prefix="hours")
-        yards = web_forms.YardFormSet(queryset=yards_qs, prefix="yards")
-        lanes = web_forms.LaneFormSet(queryset=lanes_qs, prefix="lanes")
-        status = 200
-    else:  # read only: the objects, without building (or rendering) a form for each
-        hours, yards, lanes = ([ReadOnlyRow(obj) for obj in qs] for qs in (hours_qs, yards_qs, lanes_qs))
-        status = 200
-    row = queries.province_overview(Gate.objects.filter(pk=gate.pk))[0]
-    return render(request, "web/board/gate.html", {
-        "gate": gate, "hours": hours, "yards": yards, "lanes": lanes, "editable": editable, "row": row,
-        "closures": gate.closures.filter(ends_at__gte=timezone.now())}, status=status)
+    template = "web/partials/gate_settings.html" if is_htmx(request) else "web/board/gate_settings.html"
+    return render(request, template, {"gate": gate, "hours": hours, "yards": yards, "lanes": lanes}, status=status)
 
 
-@dataclass
-class ReadOnlyRow:
-    """A formset row as the per-gate page shows it to a reader who may not edit: the object only."""
-
-    instance: Any
+def save_gate_settings(actor: Actor, gate: Gate, hours: Any, yards: Any, lanes: Any) -> None:
+    """Save the validated formsets and record the gate's new settings in the audit trail, in one transaction."""
+    with transaction.atomic():
+        for form in hours.forms:
+            if form.has_changed() and not (form.cleaned_data.get("DELETE") and form.instance.pk is None):
+                form.instance.gate = gate
+        hours.save()
+        yards.save()
+        lanes.save()
+        audit.record(actor, "gate.settings_changed", data={
+            "gate": gate.code,
+            "hours": [f"{h.weekday} {h.opens:%H:%M}-{h.closes:%H:%M}" for h in gate.working_hours.all()],
+            "yards": {y.code: y.places for y in gate.yards.all()},
+            "lanes": {lane.code: lane.trucks_per_hour for lane in gate.lanes.all()}})
 
 
 def _console_truck_answer(request: HttpRequest, actor: Actor, trip_id: int, context: dict[str, Any],
                           status: int) -> HttpResponse:
     """After a console action: the truck's fragment for HTMX, else back to the console page."""
-    trip = get_trip(actor, trip_id)
+    trip = _console_trip(actor, trip_id)
     context["t"] = queries.truck_view(actor, trip)
     if not is_htmx(request):
         if "error" in context:

@@ -37,8 +37,16 @@ def test_overview_is_not_for_other_roles(login):
 
 def test_supervisor_edits_working_hours_and_capacity(login, reference):
     client = login("province")
-    page = client.get("/province/gates/huu-nghi/")
-    assert page.status_code == 200
+    page = client.get("/province/gates/huu-nghi/").content.decode()
+    settings_url = "/province/gates/huu-nghi/settings/"
+    assert f'href="{settings_url}"' in page, "the supervisor finds an Edit link (a plain link without JavaScript)"
+    assert 'name="hours-0-opens"' not in page, "the inputs come only when asked for"
+    in_place = client.get(settings_url, headers={"HX-Request": "true"})
+    assert in_place.status_code == 200
+    assert "<html" not in in_place.content.decode() and 'name="hours-0-opens"' in in_place.content.decode()
+    own_page = client.get(settings_url).content.decode()
+    assert "<html" in own_page and 'name="hours-0-opens"' in own_page
+
     hours = list(WorkingHours.objects.filter(gate__code="huu-nghi").order_by("weekday", "opens"))
     yards = list(Yard.objects.filter(gate__code="huu-nghi").order_by("gate", "code"))
     data = {"hours-TOTAL_FORMS": str(len(hours) + 1), "hours-INITIAL_FORMS": str(len(hours)),
@@ -56,21 +64,29 @@ def test_supervisor_edits_working_hours_and_capacity(login, reference):
                  "lanes-MIN_NUM_FORMS": "0", "lanes-MAX_NUM_FORMS": "1000"})
     for index, lane in enumerate(lanes):
         data.update({f"lanes-{index}-id": str(lane.pk), f"lanes-{index}-trucks_per_hour": "45"})
-    response = client.post("/province/gates/huu-nghi/", data)
-    assert response.status_code == 302, response.content.decode()[:3000]
+    response = client.post(settings_url, data)
+    assert response.status_code == 302 and response["Location"] == "/province/gates/huu-nghi/", \
+        response.content.decode()[:3000]
     monday = WorkingHours.objects.get(gate__code="huu-nghi", weekday=0)
     assert monday.closes.strftime("%H:%M") == "23:00"
     assert Yard.objects.get(pk=yards[0].pk).places == yards[0].places + 10
     assert set(Lane.objects.filter(gate__code="huu-nghi").values_list("trucks_per_hour", flat=True)) == {45}
     assert AuditEvent.objects.filter(action="gate.settings_changed").exists()
+    saved = client.get(response["Location"]).content.decode()
+    assert "23:00" in saved and f"<td>{yards[0].places + 10}</td>" in saved, "the gate page shows what was saved"
 
     data[f"hours-{0}-closes"] = "06:00"
-    bad = client.post("/province/gates/huu-nghi/", data)
+    bad = client.post(settings_url, data)
     assert bad.status_code == 422
+    assert 'name="hours-0-closes"' in bad.content.decode(), "the form comes back with the error next to the input"
     # A gate's own board sees the page but cannot change it; another province's gate is not found.
-    assert login("bql.huunghi").get("/province/gates/huu-nghi/").status_code == 200
-    assert login("bql.huunghi").post("/province/gates/huu-nghi/", data).status_code == 403
-    assert login("bql.huunghi").get("/province/gates/tan-thanh/").status_code == 404
+    board = login("bql.huunghi")
+    assert board.get("/province/gates/huu-nghi/").status_code == 200
+    assert settings_url not in board.get("/province/gates/huu-nghi/").content.decode()
+    assert board.get(settings_url).status_code == 403
+    assert board.post(settings_url, data).status_code == 403
+    assert board.get("/province/gates/tan-thanh/").status_code == 404
+    assert board.get("/province/gates/tan-thanh/settings/").status_code == 404
 
 
 def test_audit_trail_for_officers_of_the_gate_and_the_supervisor(login, declared, personas):

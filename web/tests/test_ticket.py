@@ -15,7 +15,7 @@ def test_ticket_shows_plate_gate_yard_next_step_in_both_languages(client, declar
     body = response.content.decode()
     assert "12C-123.45" in body
     assert "Hữu Nghị" in body and "友谊" in body
-    assert "Bãi kiểm hóa Hữu Nghị" in body
+    assert "Bãi kiểm hóa Hữu Nghị · 友谊口岸查验货场" in body, "the yard in both languages, as the gate"
     assert "<svg" in body, "the QR code, inline"
     assert f"http://testserver/t/{trip.ticket_token}/" in body
     assert 'lang="zh-Hans"' in body

@@ -219,6 +219,18 @@ def test_import_journey_in_the_browser(browsing: Browsing, personas, language: s
         huu_nghi.locator("h2 a").click()
     province.get_by_role("heading", level=1).wait_for()
     browsing.screenshot(province, language, "gate")
+    # The supervisor opens the settings form in place and moves Monday's closing time.
+    edit = province.get_by_role("link", name=tr(language, "Edit working hours, yards and lanes"))
+    browsing.htmx_click(province, edit)
+    monday = province.locator("select[name$='-weekday']").first
+    assert monday.input_value() == "0"
+    monday_closes = province.locator(f"input[name='{monday.get_attribute('name')[:-len('weekday')]}closes']")
+    monday_closes.fill("22:00")
+    browsing.screenshot(province, language, "gate-settings")
+    with province.expect_navigation():
+        province.get_by_role("button", name=tr(language, "Save")).click()
+    province.get_by_text(tr(language, "Working hours and capacity saved.")).wait_for()
+    assert "22:00" in province.locator("#gate-settings").inner_text()
 
     province.goto(f"/trips/{trip_id}/audit/")
     trail = province.locator("main table tbody").inner_text()
