@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -139,21 +138,17 @@ def server_prepares(connection: Any) -> bool:
             and bool(settings.PG_PREPARED_STATEMENTS))
 
 
-@contextmanager
-def prepared_cursor(connection: Any) -> Iterator[Any]:
-    """A cursor (wrapped as Django wraps its own: query logging, thread checks) that prepares each statement
-    on the server on PostgreSQL, and Django's usual cursor elsewhere."""
+def prepared_cursor(connection: Any) -> Any:
+    """A cursor, wrapped as Django wraps its own (errors, query logging, thread checks) and used the same way
+    (`with prepared_cursor(connection) as cursor:`), that prepares each statement on the server on
+    PostgreSQL; Django's usual cursor elsewhere."""
     if not server_prepares(connection):
-        with connection.cursor() as cursor:
-            yield cursor
-        return
+        return connection.cursor()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:  # Django turns preparing off; only this cursor asks for it
         raw.prepare_threshold = 0
-    with connection.wrap_database_errors, connection._prepare_cursor(_PreparingCursor(raw)) as cursor:
-        yield cursor
-
+    return connection._prepare_cursor(_PreparingCursor(raw))
 
 try:
     import psycopg
