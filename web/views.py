@@ -360,7 +360,9 @@ def console(request: HttpRequest, actor: Actor) -> HttpResponse:
     context = {"actor": actor, "search": search, "trucks": [queries.truck_view(actor, t) for t in search.trips]}
     if is_htmx(request):
         return render(request, "web/partials/console_results.html", context)
-    waiting = queries.waiting_for(actor, queries.waiting_limit(request.GET.get("shown")))
+    # With a truck asked for, the page answers with that truck first and fetches the waiting list (thousands
+    # of open trucks to sort at a busy gate) in a second request as soon as it is shown.
+    waiting = None if search.query else queries.waiting_for(actor, queries.waiting_limit(request.GET.get("shown")))
     context.update(waiting=waiting, board=is_board(actor) and not actor.is_supervisor,
                    agency=actor.agency, submitted=_submitted(actor))
     return render(request, "web/console.html", context)

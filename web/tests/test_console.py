@@ -207,3 +207,18 @@ def test_back_button_restores_the_whole_console_page(login, declared):
     restore = client.get("/console/", {"q": "12C12345"},
                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restore.content.decode()
+
+
+def test_a_found_truck_comes_first_and_the_waiting_list_follows_in_its_own_request(login, declared):
+    declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C11111"}])
+    declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C22222"}])
+    client = login("customs.huunghi")
+    page = client.get("/console/", {"q": "29C11111"}).content.decode()
+    assert "29C-111.11" in page, "the truck asked for"
+    assert "29C-222.22" not in page, "the waiting list is not in the first answer"
+    assert 'hx-get="/console/waiting/" hx-trigger="load, every 10s' in page
+    assert "Đang tải danh sách xe chờ…" in page
+    assert '<noscript><p><a href="/console/">Xem danh sách xe chờ</a>' in page, "without JavaScript: a link"
+    waiting = client.get("/console/waiting/", headers={"HX-Request": "true"}).content.decode()
+    assert "29C-111.11" in waiting and "29C-222.22" in waiting
+    assert "29C-222.22" in client.get("/console/").content.decode(), "without a search the list is in the page"
