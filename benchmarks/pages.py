@@ -287,7 +287,9 @@ def profile(clients: Clients, page: Page, n: int = 20) -> str:
         request(client, page)
     profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
     return out.getvalue()
 
 
