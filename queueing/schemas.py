@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from accounts.schemas import ErrorOut
 from declarations.schemas import DriverIn, Plate, _local_aware
@@ -108,7 +108,9 @@ class SwapOut(Schema):
     version: int
 
 
-class DirectionBoardOut(Schema):
+# The board is built from plain dicts: plain pydantic models, without ninja's Schema wrapping each dict in its
+# ORM attribute getter (which cost more than the validation itself; see crossings.schemas).
+class DirectionBoardOut(BaseModel):
     direction: str
     waiting: int
     in_yard: int
@@ -119,7 +121,7 @@ class DirectionBoardOut(Schema):
     free_places_next_24h: int
 
 
-class GateBoardOut(Schema):
+class GateBoardOut(BaseModel):
     gate: str
     name: str
     name_vi: str
@@ -130,6 +132,6 @@ class GateBoardOut(Schema):
     directions: list[DirectionBoardOut]
 
 
-class BoardOut(Schema):
+class BoardOut(BaseModel):
     generated_at: dt.datetime
     gates: list[GateBoardOut]
