@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import Window
@@ -29,7 +30,7 @@ from cuakhau.lib.plates import normalize_plate
 from declarations.models import RegistrationStatus
 from fees.models import TripFee
 from gates.models import Gate, Yard
-from web.helpers import bounded_count
+from web.helpers import bounded_count, shown_plate
 
 # --- one truck --------------------------------------------------------------------------------
 
@@ -244,8 +245,11 @@ def _looks_like_plate(text: str) -> bool:
 
 @dataclass
 class Waiting:
-    trip: Trip
-    steps: list[Any]
+    """One row of the waiting list, ready to show (a long list is rendered often: every 10 s per console)."""
+    trip_id: int
+    plate: str  # as written on the plate, e.g. 29C-123.45
+    search: str  # the stored plate, quoted for the console's search link
+    steps: str  # what this agency may confirm now, in the reader's language
     since: dt.datetime | None
 
 
@@ -338,8 +342,8 @@ def waiting_for(actor: Actor, limit: int = WAITING_PAGE) -> WaitingList:
         .values_list("pk", "ready_total")[:limit])
     shown_ids = [trip_id for trip_id, _ in first_ready]
     total = first_ready[0][1] if first_ready else 0
-    by_id = {trip.pk: trip for trip in Trip.objects.filter(pk__in=shown_ids).select_related("vehicle").order_by()}
-    chosen = [by_id[pk] for pk in shown_ids if pk in by_id]
+    rows = {trip_id: (plate, since) for trip_id, plate, since in Trip.objects.filter(pk__in=shown_ids).order_by()
+            .values_list("pk", "vehicle__plate", "updated_at")}
     states: dict[int, dict[str, str]] = defaultdict(dict)
     # order_by(): the default ordering would join every checkpoint to its trip for nothing.
     for trip_id, name, state in (Checkpoint.objects.filter(trip_id__in=shown_ids, name__in=names).order_by()
@@ -347,10 +351,14 @@ def waiting_for(actor: Actor, limit: int = WAITING_PAGE) -> WaitingList:
         states[trip_id][name] = state
     waiting = []
     labels = _timeline_labels(get_language() or "vi")[0]
-    for trip in chosen:
-        steps = [s for s in wf.steps_ready_for(actor.kind, states[trip.pk]) if s in wf.OFFICER_STEPS]
+    for trip_id in shown_ids:
+        if trip_id not in rows:
+            continue
+        plate, since = rows[trip_id]
+        steps = [s for s in wf.steps_ready_for(actor.kind, states[trip_id]) if s in wf.OFFICER_STEPS]
         if steps:
-            waiting.append(Waiting(trip, [labels[s] for s in steps], trip.updated_at))
+            waiting.append(Waiting(trip_id, shown_plate(plate), quote(plate, safe=""),
+                                   ", ".join(str(labels[s]) for s in steps), since))
     return WaitingList(waiting, total, limit)
 
 

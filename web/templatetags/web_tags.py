@@ -7,8 +7,7 @@ from typing import Any
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from cuakhau.lib.errors import InvalidValue
-from cuakhau.lib.plates import format_plate
+from web.helpers import shown_plate
 from web.helpers import vnd as _vnd
 
 register = template.Library()
@@ -21,10 +20,7 @@ def vnd(amount: int | None) -> str:
 
 @register.filter
 def plate(value: str) -> str:
-    try:
-        return format_plate(value)
-    except InvalidValue:
-        return value
+    return shown_plate(value)
 
 
 def _path(prefix: str, name: str) -> str:

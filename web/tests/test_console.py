@@ -222,3 +222,13 @@ def test_a_found_truck_comes_first_and_the_waiting_list_follows_in_its_own_reque
     waiting = client.get("/console/waiting/", headers={"HX-Request": "true"}).content.decode()
     assert "29C-111.11" in waiting and "29C-222.22" in waiting
     assert "29C-222.22" in client.get("/console/").content.decode(), "without a search the list is in the page"
+
+
+def test_a_chinese_truck_in_the_waiting_list_links_to_its_search(login, declared):
+    declared(confirm=True, vehicles=[{**_vehicle(), "plate": "桂A12345"}])
+    client = login("border.huunghi")
+    waiting = client.get("/console/waiting/", headers={"HX-Request": "true"}).content.decode()
+    assert ">桂A·12345</a>" in waiting, "the plate as people write it"
+    assert 'href="/console/?q=%E6%A1%82A12345"' in waiting, "the link searches for it, percent-encoded"
+    found = client.get("/console/?q=%E6%A1%82A12345", headers={"HX-Request": "true"}).content.decode()
+    assert "桂A·12345" in found
