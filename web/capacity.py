@@ -62,8 +62,8 @@ def _local(moment: dt.datetime) -> str:
 
 
 def _gate(actor: Actor, code: str) -> Gate:
-    gate = Gate.objects.filter(code=code).select_related("province").first()
-    if gate is None or not queries.covers_gate(actor, gate):
+    gate = queries.covered_gate(actor, code)
+    if gate is None:
         raise NotFound(_("Gate not found."))
     return gate
 

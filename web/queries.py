@@ -413,6 +413,12 @@ def covers_gate(actor: Actor, gate: Gate) -> bool:
     return actor.agency.gate_id == gate.pk
 
 
+def covered_gate(actor: Actor, code: str) -> Gate | None:
+    """The gate with this code, if the actor's board covers it (its own gate, or any of the province's)."""
+    gate = Gate.objects.filter(code=code).select_related("province").first()
+    return gate if gate is not None and covers_gate(actor, gate) else None
+
+
 def province_overview(gates: Iterable[Gate], now: dt.datetime | None = None) -> list[GateRow]:
     """Per gate: trucks by stage now, yard occupancy, in and out today, and the congestion level.
 

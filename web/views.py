@@ -475,8 +475,8 @@ def board(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 def _board_gate(actor: Actor, code: str) -> Gate:
     _board_only(actor)
-    gate = Gate.objects.filter(code=code).select_related("province").first()
-    if gate is None or not queries.covers_gate(actor, gate):
+    gate = queries.covered_gate(actor, code)
+    if gate is None:
         raise NotFound(_("Gate not found."))
     return gate
 
