@@ -150,6 +150,7 @@ def prepared_cursor(connection: Any) -> Any:
         raw.prepare_threshold = 0
     return connection._prepare_cursor(_PreparingCursor(raw))
 
+
 try:
     import psycopg
 
