@@ -34,10 +34,7 @@ STEP = "gate_entry_customs"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite")
-    parser.add_argument("--pg-url", default="",
-                        help=f"PostgreSQL server to create it on (default {common.DEFAULT_PG_URL} or $BENCH_PG_URL)")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--server", action="append", default=[], metavar="WORKERS:THREADS",
                         help="server configuration(s) to measure (default 2:8, cuakhau serve's default)")
     parser.add_argument("--trips", type=int, default=6000, help="trips per server configuration (count bound)")
@@ -49,8 +46,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "clients, benchmarks/paced.py) at which to measure confirm latency; 'half' = half the "
                         "measured saturation rate")
     parser.add_argument("--profile", type=int, default=300, help="in-process confirms to profile (0: skip)")
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="first wait up to this many seconds for the machine's 1-min load average to drop below 1")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="override CONN_MAX_AGE (benchmark settings only): what persistent connections change")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one confirm")

@@ -5,6 +5,7 @@ Import order matters: call `prepare()` before anything touches Django, then `dja
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -54,6 +55,17 @@ class Environment:
         if self._pg_name:
             _pg_admin(self._pg_admin_url, f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def argument_parser(description: str | None) -> argparse.ArgumentParser:
+    """A benchmark's parser with the options every one of them takes: which database, and waiting for quiet."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite")
+    parser.add_argument("--pg-url", default="",
+                        help=f"PostgreSQL server to create it on (default {DEFAULT_PG_URL} or $BENCH_PG_URL)")
+    parser.add_argument("--quiet-wait", type=float, default=0,
+                        help="first wait up to this many seconds for the machine's 1-min load average to drop below 1")
+    return parser
 
 
 def _pg_admin(url: str, sql: str) -> None:

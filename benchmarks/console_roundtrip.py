@@ -42,18 +42,13 @@ TARGET_MS = 100.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite")
-    parser.add_argument("--pg-url", default="",
-                        help=f"PostgreSQL server to create it on (default {common.DEFAULT_PG_URL} or $BENCH_PG_URL)")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--confirms", type=int, default=60, help="confirm clicks to time (one truck each)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed confirms and bare requests first")
     parser.add_argument("--in-process", type=int, default=30,
                         help="requests of each kind timed through Django's test client first (0: skip)")
     parser.add_argument("--server", default="2:8", metavar="WORKERS:THREADS", help="cuakhau serve's configuration")
     parser.add_argument("--chromium", default=os.environ.get("CUAKHAU_CHROMIUM", "/usr/bin/chromium"))
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="first wait up to this many seconds for the machine's 1-min load average to drop below 1")
     parser.add_argument("--no-write", action="store_true", help=f"print only; do not rewrite {RESULTS.name}")
     parser.add_argument("--append", action="store_true",
                         help=f"add this run's section to {RESULTS.name} (e.g. PostgreSQL after SQLite) instead of "

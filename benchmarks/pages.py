@@ -48,9 +48,7 @@ TARGET_MS = 50.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--pg-url", default="")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per page first")
     parser.add_argument("--busy", type=int, default=1500, help="open trucks added at Hữu Nghị (0: skip)")
@@ -60,8 +58,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", default="", help="cProfile the page with this exact label (each variant)")
     parser.add_argument("--serve", type=int, default=0,
                         help="also N paced requests per page through `cuakhau serve` (0: skip)")
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="first wait up to S seconds for the 1-minute load average to fall below 1")
     parser.add_argument("--append", action="store_true", help=f"append the report to {RESULTS.name}")
     return parser.parse_args(argv)
 

@@ -42,9 +42,7 @@ RESULTS = Path(__file__).resolve().parent / "queueing.md"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--pg-url", default="")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--active", type=int, default=10_000, help="active trucks on the board")
     parser.add_argument("--history", type=int, default=10_000, help="completed trucks of earlier days")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
@@ -56,9 +54,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--append", action="store_true", help=f"append the results to {RESULTS.name}")
     parser.add_argument("--skip-board", action="store_true",
                         help="bookings only: no board data (10,000 trucks) and no board timing")
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="wait up to this many seconds for the 1-min load average to drop below 1 before "
-                             "measuring (the machine is shared)")
     parser.add_argument("--label", default="", help="names the code measured in the report (e.g. a commit)")
     return parser.parse_args(argv)
 

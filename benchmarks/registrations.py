@@ -30,10 +30,7 @@ HTTP_PROVINCE = 70  # + wrk thread number; +5 per server configuration
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite")
-    parser.add_argument("--pg-url", default="",
-                        help=f"PostgreSQL server to create it on (default {common.DEFAULT_PG_URL} or $BENCH_PG_URL)")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--count", type=int, default=2000, help="registrations submitted in-process")
     parser.add_argument("--server", action="append", default=[], metavar="WORKERS:THREADS",
                         help="server configuration(s) to measure (default 2:8, cuakhau serve's default)")
@@ -41,8 +38,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max", type=int, default=20_000, help="count bound of each HTTP run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="first wait up to this many seconds for the machine's 1-min load average to drop below 1")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="override CONN_MAX_AGE (benchmark settings only): what persistent connections change")
     return parser.parse_args(argv)
