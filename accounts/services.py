@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Agency, AgencyKind, ApiToken, Profile, TokenKind, hash_secret
+from cuakhau.db.prepared import PreparedRead, columns, instance
 from enterprises.models import Enterprise
+from gates.models import Gate, Province
 
 ENTERPRISE = "enterprise"
 ADMIN = "admin"
@@ -65,8 +68,9 @@ class Actor:
 def actor_for(user: User | AnonymousUser, ip_address: str = "") -> Actor | None:
     if not user.is_authenticated:
         return None
+    # `_cached_profile` is set (None too: an administrator has no profile) where the request read it already.
     profile = getattr(user, "_cached_profile", None)
-    if profile is None:
+    if profile is None and not hasattr(user, "_cached_profile"):
         profile = Profile.objects.select_related("enterprise", "agency__gate", "agency__province").filter(
             user=user).first()
     if profile and profile.enterprise_id:
@@ -143,16 +147,41 @@ def issue_token(user: User, kind: str = TokenKind.SESSION, name: str = "") -> tu
     return token, secret
 
 
+# Who a bearer secret belongs to, with what they act for: every API request reads this row first. It is
+# compiled once per connection (and prepared on PostgreSQL, where planning this seven-table join cost
+# ≈ 2.6 ms against 0.15 ms to run it); the rows become the same related instances select_related builds.
+_TOKEN_RELATIONS: tuple[tuple[str, type[Model]], ...] = (
+    ("", ApiToken), ("user__", User), ("user__profile__", Profile), ("user__profile__enterprise__", Enterprise),
+    ("user__profile__agency__", Agency), ("user__profile__agency__gate__", Gate),
+    ("user__profile__agency__province__", Province))
+_token_row = PreparedRead(lambda secret_hash: ApiToken.objects.filter(
+    secret_hash=secret_hash, revoked_at__isnull=True).values(
+    *[name for prefix, model in _TOKEN_RELATIONS for name in columns(model, prefix)]))
+
+
+def _related(model: type[Model], row: dict[str, Any], prefix: str) -> Any:
+    """The instance read through a (left) join at `prefix`, or None where the join found no row."""
+    return None if row[prefix + model._meta.pk.attname] is None else instance(model, row, prefix)
+
+
 def user_for_secret(secret: str) -> User | None:
-    token = (ApiToken.objects.select_related("user__profile__enterprise", "user__profile__agency__gate",
-                                             "user__profile__agency__province")
-             .filter(secret_hash=hash_secret(secret), revoked_at__isnull=True).first())
-    if token is None or not token.user.is_active:
+    rows = _token_row(secret_hash=hash_secret(secret))
+    if not rows:
         return None
-    if token.expires_at is not None and token.expires_at <= timezone.now():
+    row = rows[0]
+    token, user = instance(ApiToken, row), instance(User, row, "user__")
+    if not user.is_active or (token.expires_at is not None and token.expires_at <= timezone.now()):
         return None
-    user = token.user
-    user._cached_profile = getattr(user, "profile", None)  # type: ignore[attr-defined]
+    profile = _related(Profile, row, "user__profile__")
+    User.profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+    if profile is not None:
+        profile.user = user
+        profile.enterprise = _related(Enterprise, row, "user__profile__enterprise__")
+        agency = profile.agency = _related(Agency, row, "user__profile__agency__")
+        if agency is not None:
+            agency.gate = _related(Gate, row, "user__profile__agency__gate__")
+            agency.province = instance(Province, row, "user__profile__agency__province__")
+    user._cached_profile = profile  # type: ignore[attr-defined]
     return user
 
 

@@ -246,3 +246,38 @@ def test_compiled_statements_are_prepared_on_the_postgresql_server(personas, sub
     assert any('FROM "crossings_trip"' in statement and "FOR UPDATE" in statement for statement in prepared)
     settings.PG_PREPARED_STATEMENTS = False
     assert not server_prepares(connection)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_bearer_token_gives_the_same_actor_as_the_orm_in_one_statement(personas, role):
+    from accounts.services import actor_for, issue_token, user_for_secret
+
+    user = personas.user(role)
+    _, secret = issue_token(user)
+    with CaptureQueriesContext(connection) as queries:
+        found = user_for_secret(secret)
+        assert found is not None
+        actor = actor_for(found)
+        assert actor is not None
+        # What the actor's rules read (gate, province, enterprise) comes with the token's row.
+        seen = (actor.kind, actor.enterprise and actor.enterprise.tax_code, actor.gate_code, actor.is_supervisor,
+                actor.agency and (actor.agency.name_vi, actor.agency.province.code))
+    assert len(queries) == 1
+    expected = personas.actor(role)
+    assert found.pk == user.pk and found.get_username() == user.get_username()
+    assert seen == (expected.kind, expected.enterprise and expected.enterprise.tax_code, expected.gate_code,
+                    expected.is_supervisor,
+                    expected.agency and (expected.agency.name_vi, expected.agency.province.code))
+
+
+def test_a_revoked_expired_or_unknown_token_finds_nobody(personas):
+    from accounts.services import issue_token, revoke_token, user_for_secret
+
+    user = personas.user("customs.huunghi")
+    (revoked_token, revoked), (expired_token, expired) = issue_token(user), issue_token(user)
+    revoke_token(revoked_token)
+    expired_token.expires_at = timezone.now() - dt.timedelta(seconds=1)
+    expired_token.save()
+    assert user_for_secret(revoked) is None
+    assert user_for_secret(expired) is None
+    assert user_for_secret("ck_t_" + "x" * 43) is None

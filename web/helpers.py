@@ -60,7 +60,7 @@ def current_actor(request: HttpRequest) -> Actor:
 def remember_profile(user: Any) -> None:
     """Load the user's profile (with its enterprise or agency) once per request, for the Actor and for
     the page layout's `user.profile…` alike, instead of one query each."""
-    if not user.is_authenticated or getattr(user, "_cached_profile", None) is not None:
+    if not user.is_authenticated or hasattr(user, "_cached_profile"):
         return
     profile = (Profile.objects.select_related("enterprise", "agency__gate", "agency__province")
                .filter(user=user).first())
