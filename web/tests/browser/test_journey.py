@@ -1,4 +1,4 @@
-"""The whole import journey in a real browser, in Vietnamese and in Chinese.
+"""The whole import journey in a real browser, in Vietnamese, Chinese and English.
 
 An enterprise clerk declares a truck of frozen chicken and fresh garlic through the form (the live check warns of
 a closed gate, rows are added and removed in place, a wrong plate is shown next to its field and
@@ -56,7 +56,7 @@ def fill_row(row, **values: str) -> None:  # type: ignore[no-untyped-def]
         row.locator(f"[name$='.{name}']").first.fill(value)
 
 
-@pytest.mark.parametrize("language", ["vi", "zh-hans"])
+@pytest.mark.parametrize("language", ["vi", "zh-hans", "en"])
 def test_import_journey_in_the_browser(browsing: Browsing, personas, language: str) -> None:  # type: ignore[no-untyped-def]
     for name in ("firm1", "bql.huunghi", "border.huunghi", "customs.huunghi", "medical.huunghi",
                  "animal.huunghi", "plant.huunghi", "province"):
