@@ -233,6 +233,21 @@ class Server:
         return total / ticks
 
 
+def database_cpu_seconds() -> float:
+    """User + system CPU of this machine's PostgreSQL processes (0 with SQLite, which runs inside the server)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 @contextmanager
 def server(env: Environment, workers: int, threads: int, port: int | None = None) -> Iterator[Server]:
     """`cuakhau serve` on loopback in its own process group; killed (group-wide) on exit, even on failure."""
@@ -286,6 +301,7 @@ class LoadResult:
     raw: dict[str, Any]
     server_cpu_s: float = 0.0
     wrk_cpu_s: float = 0.0
+    database_cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -294,6 +310,10 @@ class LoadResult:
     @property
     def server_cpu_ms_per_request(self) -> float:
         return self.server_cpu_s / self.requests * 1e3 if self.requests else 0.0
+
+    @property
+    def database_cpu_ms_per_request(self) -> float:
+        return self.database_cpu_s / self.requests * 1e3 if self.requests else 0.0
 
     @property
     def count_bound(self) -> bool:
@@ -305,12 +325,12 @@ class LoadResult:
         return (f"| {label} | {self.requests} | {self.seconds:.1f} | {self.rps:.0f} | {self.p50_ms:.1f} | "
                 f"{self.p95_ms:.1f} | {self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | "
                 f"{self.server_cpu_ms_per_request:.2f} | {self.server_cpu_s / self.seconds * 100:.0f} % | "
-                f"{self.wrk_cpu_s / self.seconds * 100:.0f} % |")
+                f"{self.database_cpu_ms_per_request:.2f} | {self.wrk_cpu_s / self.seconds * 100:.0f} % |")
 
 
 TABLE_HEAD = ("| run | requests | s | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | server CPU ms/req "
-              "| server CPU | wrk CPU |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| server CPU | PostgreSQL CPU ms/req | wrk CPU |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float, connections: int = 32,
@@ -329,10 +349,12 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
     command = [wrk, "-t", str(wrk_threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), base]
     cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    database_before = database_cpu_seconds()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = target.cpu_seconds() - cpu_before
+    database_cpu = database_cpu_seconds() - database_before
     wrk_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
@@ -343,7 +365,7 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
     errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_status",
                                   "errors_timeout"))
     return LoadResult(label, requests, raw["duration_us"] / 1e6, errors, raw["p50_us"] / 1e3, raw["p95_us"] / 1e3,
-                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu)
+                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu, database_cpu)
 
 
 def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float, seconds: float,
@@ -353,16 +375,18 @@ def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float,
                "--rate", f"{rate:g}", "--clients", str(clients), "--seconds", f"{seconds:g}",
                "--max", str(max_requests), *(["--ids-file", ids_file] if ids_file else [])]
     cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    database_before = database_cpu_seconds()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = target.cpu_seconds() - cpu_before
+    database_cpu = database_cpu_seconds() - database_before
     client_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"paced load failed: {done.stdout}\n{done.stderr}")
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     return LoadResult(label, raw["requests"], raw["seconds"], raw["errors"], raw["p50_ms"], raw["p95_ms"],
-                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu)
+                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu, database_cpu)
 
 
 # --- facts ---------------------------------------------------------------------------------------------
