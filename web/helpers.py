@@ -6,15 +6,13 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Profile
-from accounts.services import Actor, actor_for, client_ip
+from accounts.services import Actor, actor_for, client_ip, profile_of
 from cuakhau.errors import Forbidden, ServiceError
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.plates import format_plate
@@ -60,14 +58,8 @@ def current_actor(request: HttpRequest) -> Actor:
 def remember_profile(user: Any) -> None:
     """Load the user's profile (with its enterprise or agency) once per request, for the Actor and for
     the page layout's `user.profile…` alike, instead of one query each."""
-    if not user.is_authenticated or hasattr(user, "_cached_profile"):
-        return
-    profile = (Profile.objects.select_related("enterprise", "agency__gate", "agency__province")
-               .filter(user=user).first())
-    user._cached_profile = profile
-    User.profile.related.set_cached_value(user, profile)  # None too: the layout then asks no more
-    if profile is not None:
-        Profile.user.field.set_cached_value(profile, user)
+    if user.is_authenticated:
+        profile_of(user)
 
 
 def with_actor(view: View) -> View:
