@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from accounts.models import ApiToken, TokenKind
 from accounts.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, ErrorOut, TokenIn, TokenOut
@@ -57,4 +57,4 @@ def revoke_api_key(request: HttpRequest, key_id: int):  # type: ignore[no-untype
     if token is None:
         raise NotFound(_("API key not found."))
     revoke_token(token)
-    return 204, None
+    return Status(204, None)

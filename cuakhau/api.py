@@ -10,7 +10,7 @@ from typing import Any
 from django.db import DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
@@ -160,7 +160,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel | dict[str, Any]]],
-               secret_fields: tuple[str, ...] = ()) -> tuple[int, BaseModel | dict[str, Any]]:
+               secret_fields: tuple[str, ...] = ()) -> Status[BaseModel | dict[str, Any]]:
     """Run a write once per Idempotency-Key: a retry gets the first answer and changes nothing.
 
     The action and the record of its answer commit in one transaction; a concurrent duplicate
@@ -169,7 +169,7 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     if not key:
         # Nothing to store: hand the schema instance to ninja, which validates and renders it once.
-        return action()
+        return Status(*action())
     if len(key) > 200:
         raise ValidationFailed({IDEMPOTENCY_HEADER: [_("Use a key of at most 200 characters.")]})
     user = request.auth  # type: ignore[attr-defined]
@@ -179,21 +179,21 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
         with transaction.atomic():
             stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
             if stored is not None:
-                return _replay(stored, fingerprint)
+                return Status(*_replay(stored, fingerprint))
             status, body = action()
             payload = _as_json(body)
             # A secret (a new API key) is shown once and never kept in clear: a retry gets it blanked.
             kept = {name: "" if name in secret_fields else value for name, value in payload.items()}
             IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint, status_code=status,
                                              response=kept)
-            return status, payload
+            return Status(status, payload)
     except (IntegrityError, ServiceError):
         # A concurrent twin committed first: its record, or a refusal it caused (PostgreSQL lets both run
         # until the twin's rows collide, e.g. "this truck is already on an open trip"), means: replay it.
         stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if stored is None:
             raise
-        return _replay(stored, fingerprint)
+        return Status(*_replay(stored, fingerprint))
 
 
 def _replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str, Any]]:

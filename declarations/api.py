@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts.schemas import ErrorOut
@@ -93,7 +93,7 @@ def amend(request: HttpRequest, registration_id: int, patch: RegistrationPatch):
     return _fresh(request, registration_id)
 
 
-def _decision(request: HttpRequest, registration_id: int, decide) -> tuple[int, Any]:  # type: ignore[no-untyped-def]
+def _decision(request: HttpRequest, registration_id: int, decide) -> Status[Any]:  # type: ignore[no-untyped-def]
     def run():  # type: ignore[no-untyped-def]
         decide(current_actor(request))
         return 200, _fresh(request, registration_id)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts.schemas import ErrorOut
@@ -62,7 +62,7 @@ def free_hour_out(hour: FreeHour) -> FreeHourOut:
 def _slot_full(request: HttpRequest, full: SlotFull):  # type: ignore[no-untyped-def]
     body = error_body(str(full.message), full.code)
     body["next_free"] = [free_hour_out(hour).model_dump(mode="json") for hour in full.next_free]
-    return 409, body
+    return Status(409, body)
 
 
 def _booking_write(request: HttpRequest, actor: Actor, run):  # type: ignore[no-untyped-def]
