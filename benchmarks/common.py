@@ -233,10 +233,10 @@ class Server:
         return total / ticks
 
 
-def database_cpu_seconds() -> float:
-    """User + system CPU of this machine's PostgreSQL processes (0 with SQLite, which runs inside the server)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+def database_cpu() -> dict[int, int]:
+    """CPU ticks (user + system) of each of this machine's PostgreSQL processes, by pid (none with SQLite,
+    which runs inside the server)."""
+    ticks = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
@@ -244,8 +244,15 @@ def database_cpu_seconds() -> float:
             continue
         if name == "postgres":
             fields = rest.split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def database_cpu_since(before: dict[int, int]) -> float:
+    """Seconds of PostgreSQL CPU since `before`: what each process still running spent since then (a process
+    that ended in between is left out, rather than subtracting all it ever spent)."""
+    now = database_cpu()
+    return sum(ticks - before.get(pid, 0) for pid, ticks in now.items()) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -349,12 +356,12 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
     command = [wrk, "-t", str(wrk_threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), base]
     cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    database_before = database_cpu_seconds()
+    database_before = database_cpu()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = target.cpu_seconds() - cpu_before
-    database_cpu = database_cpu_seconds() - database_before
+    database_seconds = database_cpu_since(database_before)
     wrk_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
@@ -365,7 +372,7 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
     errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_status",
                                   "errors_timeout"))
     return LoadResult(label, requests, raw["duration_us"] / 1e6, errors, raw["p50_us"] / 1e3, raw["p95_us"] / 1e3,
-                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu, database_cpu)
+                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu, database_seconds)
 
 
 def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float, seconds: float,
@@ -375,18 +382,18 @@ def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float,
                "--rate", f"{rate:g}", "--clients", str(clients), "--seconds", f"{seconds:g}",
                "--max", str(max_requests), *(["--ids-file", ids_file] if ids_file else [])]
     cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    database_before = database_cpu_seconds()
+    database_before = database_cpu()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = target.cpu_seconds() - cpu_before
-    database_cpu = database_cpu_seconds() - database_before
+    database_seconds = database_cpu_since(database_before)
     client_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"paced load failed: {done.stdout}\n{done.stderr}")
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     return LoadResult(label, raw["requests"], raw["seconds"], raw["errors"], raw["p50_ms"], raw["p95_ms"],
-                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu, database_cpu)
+                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu, database_seconds)
 
 
 # --- facts ---------------------------------------------------------------------------------------------
