@@ -130,12 +130,20 @@ def in_languages(text: Any, languages: tuple[str, ...] = ("vi", "zh-hans")) -> l
 
 
 @functools.lru_cache(maxsize=2048)
-def qr_svg(text: str, scale: int = 4) -> str:
-    """An inline SVG QR code; remembered, as choosing the best mask costs ~20 ms per code."""
+def qr_svg(text: str, scale: int = 4, *, document: bool = False) -> str:
+    """A QR code as SVG, inline in a page or (`document`) a file of its own for an <img>; remembered, as
+    choosing the best mask costs ≈ 6 ms per code (20 ms on a slower host)."""
+    import io
+
     import segno
 
+    code = segno.make(text, error="m")
     # No fixed size (a viewBox only): the CSS fits it to a phone screen instead of leaving a blank box.
-    return segno.make(text, error="m").svg_inline(scale=scale, omitsize=True)
+    if not document:
+        return code.svg_inline(scale=scale, omitsize=True)
+    out = io.BytesIO()
+    code.save(out, kind="svg", scale=scale, omitsize=True, xmldecl=False)
+    return out.getvalue().decode()
 
 
 def vnd(amount: int | None) -> str:

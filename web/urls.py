@@ -22,6 +22,7 @@ urlpatterns = [
     path("registrations/<int:registration_id>/<str:decision>/", views.registration_decide,
          name="registration_decide"),
     path("t/<str:token>/", views.ticket, name="ticket"),
+    path("t/<str:token>/qr.svg", views.ticket_qr, name="ticket_qr"),
     path("console/", views.console, name="console"),
     path("console/waiting/", views.console_waiting, name="console_waiting"),
     path("console/trips/<int:trip_id>/", views.console_truck, name="console_truck"),

@@ -137,7 +137,8 @@ def test_registration_page_shows_timeline_fee_and_return_reason(login, declared,
     registration = declared(confirm=True)
     body = login("firm1").get(f"/registrations/{registration.pk}/").content.decode()
     assert "500.000 ₫" in body or "₫" in body
-    assert "<svg" in body, "the ticket's QR code"
+    token = registration.trips.get().ticket_token
+    assert f'<img src="/t/{token}/qr.svg"' in body, "the ticket's QR code, fetched when the ticket is opened"
     assert "bql.huunghi" in body, "who confirmed the registration"
     returned = declared(vehicles=[vehicle(plate="29C-555.55")])
     do_return_registration(personas.actor("bql.huunghi"), returned.pk, "Sai số niêm phong")

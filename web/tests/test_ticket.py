@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import vehicle
 
 
@@ -55,3 +57,23 @@ def test_ticket_shows_the_booked_hour_and_the_call_forward(client, declared):
     body = client.get(f"/t/{trip.ticket_token}/").content.decode()
     assert "Bãi chờ Hữu Nghị" in body and "友谊等候区" in body
     assert "Bãi kiểm hóa Hữu Nghị" in body
+
+
+def test_the_ticket_qr_code_is_an_svg_image_of_the_ticket_address(client, declared):
+    trip = declared(confirm=True).trips.get()
+    response = client.get(f"/t/{trip.ticket_token}/qr.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Cache-Control"] == "private, max-age=86400"
+    image = response.content.decode()
+    assert image.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in image
+    # The same code the ticket page draws inline (both encode the ticket's address).
+    page = client.get(f"/t/{trip.ticket_token}/").content.decode()
+    drawn = re.search(r'<path [^>]*d="([^"]+)"', page)
+    assert drawn and drawn.group(1) in image
+
+
+def test_there_is_no_qr_code_for_a_ticket_that_does_not_exist(client, declared):
+    trip = declared().trips.get()
+    assert client.get(f"/t/{trip.ticket_token[:-1]}/qr.svg").status_code == 404
+    assert client.get("/t/anything-else/qr.svg").status_code == 404

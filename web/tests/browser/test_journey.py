@@ -147,7 +147,9 @@ def test_import_journey_in_the_browser(browsing: Browsing, personas, language: s
     ticket.locator("summary").click()
     ticket_url = ticket.locator("a").first.get_attribute("href")
     assert ticket_url and "/t/" in ticket_url
-    assert firm.locator("article.truck .qr svg").is_visible()
+    qr = firm.locator("article.truck .qr img")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.decode().then(() => image.naturalWidth)") > 0, "the QR image is drawn"
 
     phone = browsing.page(viewport=PHONE, is_mobile=True, has_touch=True)
     phone.goto(ticket_url)
