@@ -364,6 +364,7 @@ class PreparedQuerysetUpdate:
         return compiled[0][0], arguments, arguments.slots(compiled)
 
 
+@functools.cache
 def _column(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or not field.concrete:

@@ -16,6 +16,7 @@ and they are reentrant for a thread (a second connection of the same thread does
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
@@ -27,6 +28,21 @@ except ImportError:  # not on this system: processes fall back to SQLite's busy 
     fcntl = None  # type: ignore[assignment]
 
 WRITE_LOCK = threading.RLock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _qmark_style(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class _CursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, remembering each statement's conversion from %s to SQLite's ? placeholders (a regular
+    expression over the whole text on every execute otherwise; the hot paths run the same few statements)."""
+
+    def convert_query(self, query, *, param_names=None):  # type: ignore[no-untyped-def]
+        if param_names is None:
+            return _qmark_style(query)
+        return super().convert_query(query, param_names=param_names)
 
 
 class _ProcessQueue:
@@ -64,6 +80,9 @@ PROCESS_QUEUE = _ProcessQueue()
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_write_lock = ""  # the database whose locks this connection holds
+
+    def create_cursor(self, name=None):  # type: ignore[no-untyped-def]
+        return self.connection.cursor(factory=_CursorWrapper)
 
     def _start_transaction_under_autocommit(self) -> None:
         WRITE_LOCK.acquire()
