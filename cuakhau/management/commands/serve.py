@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import get_resolver
+from django.utils import translation
+
+
+def freeze_loaded_code() -> None:
+    """Load what every request needs, then take it out of the garbage collector's sight, before the workers fork.
+
+    The loaded platform is ≈ 115,000 objects (modules, URL patterns, translation catalogues, schemas) that
+    live as long as the process; a full collection walks them all, ≈ 50 ms during which that worker's
+    threads stand still, which surfaced as a lone slow request among fast ones. Frozen here, they are
+    shared with every worker and never walked again (Python's advice for servers that fork: gc.freeze()).
+    Nothing here touches the database: a connection opened before fork would be shared by the workers.
+    """
+    get_resolver()._populate()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Gate console")
+    gc.collect()
+    gc.freeze()
 
 
 class Command(BaseCommand):
@@ -22,6 +43,7 @@ class Command(BaseCommand):
 
         from cuakhau.wsgi import application
 
+        freeze_loaded_code()
         workers = options["workers"] or int(os.environ.get("CUAKHAU_WORKERS", "0")) or 2
 
         settings = {"bind": options["bind"], "workers": workers, "threads": options["threads"],
