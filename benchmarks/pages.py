@@ -177,7 +177,7 @@ def pages(t: dict[str, Any]) -> list[Page]:
         Page("registration page (board)", "bql.huunghi", f"/registrations/{t['registration']}/"),
         Page("edit form", "firm1", f"/registrations/{t['amendable']}/edit/"),
         Page("driver ticket", None, f"/t/{t['ticket']}/"),
-        Page("driver ticket QR image (first drawing, then remembered)", None, f"/t/{t['ticket']}/qr.svg"),
+        Page("driver ticket QR image (remembered after the first drawing)", None, f"/t/{t['ticket']}/qr.svg"),
         Page("console, empty (customs)", "customs.huunghi", "/console/"),
         Page("console, empty (board)", "bql.huunghi", "/console/"),
         Page("console, found truck", "customs.huunghi", f"/console/?q={t['plate']}"),
