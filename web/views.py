@@ -351,7 +351,6 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
         "stage_label": in_languages(gettext_lazy("Status")), "qr": mark_safe(qr_svg(url, 5))})  # noqa: S308
 
 
-
 @require_GET
 def ticket_qr(request: HttpRequest, token: str) -> HttpResponse:
     """The QR code of a driver ticket's address, as an SVG image (only for a ticket that exists: not a
