@@ -30,9 +30,16 @@ except ImportError:  # not on this system: processes fall back to SQLite's busy 
 WRITE_LOCK = threading.RLock()
 
 
-@functools.lru_cache(maxsize=1024)
+# Statements longer than this (bulk inserts, long IN lists: each row count its own text) are converted
+# every time rather than kept: the cache holds at most 1,024 × 8 KB.
+_REMEMBERED_STATEMENT_LENGTH = 8192
+
+
 def _qmark_style(query: str) -> str:
     return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+_remembered_qmark_style = functools.lru_cache(maxsize=1024)(_qmark_style)
 
 
 class _CursorWrapper(base.SQLiteCursorWrapper):
@@ -40,9 +47,11 @@ class _CursorWrapper(base.SQLiteCursorWrapper):
     expression over the whole text on every execute otherwise; the hot paths run the same few statements)."""
 
     def convert_query(self, query, *, param_names=None):  # type: ignore[no-untyped-def]
-        if param_names is None:
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        if len(query) > _REMEMBERED_STATEMENT_LENGTH:
             return _qmark_style(query)
-        return super().convert_query(query, param_names=param_names)
+        return _remembered_qmark_style(query)
 
 
 class _ProcessQueue:
