@@ -219,18 +219,29 @@ class Server:
     base: str
     pgid: int
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of every live process of the server's process group (master and workers)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
+    def cpu_ticks(self) -> dict[int, int]:
+        """User + system CPU ticks of each live process of the server's process group (master and workers)."""
+        ticks = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
             if int(fields[2]) == self.pgid:  # field 5 of stat: process group
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+                ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks
+
+    def cpu_since(self, before: dict[int, int]) -> tuple[float, str]:
+        """Seconds of server CPU since `before`, and how the workers shared it ("71/29 %"): with keep-alive
+        connections, the worker that accepted a client serves it for the whole run, so a saturated run with
+        several workers may in fact have run on one."""
+        spent = {pid: ticks - before.get(pid, 0) for pid, ticks in self.cpu_ticks().items()}
+        workers = sorted((ticks for pid, ticks in spent.items() if pid != self.pgid), reverse=True)
+        total = sum(workers)
+        split = ""
+        if len(workers) > 1 and total:
+            split = "/".join(f"{100 * ticks / total:.0f}" for ticks in workers) + " %"
+        return sum(spent.values()) / os.sysconf("SC_CLK_TCK"), split
 
 
 def database_cpu() -> dict[int, int]:
@@ -309,6 +320,7 @@ class LoadResult:
     server_cpu_s: float = 0.0
     wrk_cpu_s: float = 0.0
     database_cpu_s: float = 0.0
+    worker_split: str = ""
 
     @property
     def rps(self) -> float:
@@ -332,12 +344,13 @@ class LoadResult:
         return (f"| {label} | {self.requests} | {self.seconds:.1f} | {self.rps:.0f} | {self.p50_ms:.1f} | "
                 f"{self.p95_ms:.1f} | {self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | "
                 f"{self.server_cpu_ms_per_request:.2f} | {self.server_cpu_s / self.seconds * 100:.0f} % | "
-                f"{self.database_cpu_ms_per_request:.2f} | {self.wrk_cpu_s / self.seconds * 100:.0f} % |")
+                f"{self.database_cpu_ms_per_request:.2f} | {self.wrk_cpu_s / self.seconds * 100:.0f} % | "
+                f"{self.worker_split or '–'} |")
 
 
 TABLE_HEAD = ("| run | requests | s | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | server CPU ms/req "
-              "| server CPU | PostgreSQL CPU ms/req | wrk CPU |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| server CPU | PostgreSQL CPU ms/req | wrk CPU | workers' share of the server CPU |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float, connections: int = 32,
@@ -355,12 +368,12 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
            "BENCH_MAX": str(max_per_thread), **(extra_env or {})}
     command = [wrk, "-t", str(wrk_threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), base]
-    cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before, children_before = target.cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     database_before = database_cpu()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_cpu = target.cpu_seconds() - cpu_before
+    server_cpu, worker_split = target.cpu_since(cpu_before)
     database_seconds = database_cpu_since(database_before)
     wrk_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
@@ -372,7 +385,8 @@ def run_wrk(label: str, target: Server, mode: str, *, token: str, seconds: float
     errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_status",
                                   "errors_timeout"))
     return LoadResult(label, requests, raw["duration_us"] / 1e6, errors, raw["p50_us"] / 1e3, raw["p95_us"] / 1e3,
-                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu, database_seconds)
+                      raw["p99_us"] / 1e3, raw["max_us"] / 1e3, raw, server_cpu, wrk_cpu, database_seconds,
+                      worker_split)
 
 
 def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float, seconds: float,
@@ -381,19 +395,20 @@ def run_paced(label: str, target: Server, mode: str, *, token: str, rate: float,
     command = [sys.executable, "-m", "benchmarks.paced", "--url", target.base, "--token", token, "--mode", mode,
                "--rate", f"{rate:g}", "--clients", str(clients), "--seconds", f"{seconds:g}",
                "--max", str(max_requests), *(["--ids-file", ids_file] if ids_file else [])]
-    cpu_before, children_before = target.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before, children_before = target.cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     database_before = database_cpu()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 60,  # noqa: S603
                           check=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_cpu = target.cpu_seconds() - cpu_before
+    server_cpu, worker_split = target.cpu_since(cpu_before)
     database_seconds = database_cpu_since(database_before)
     client_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"paced load failed: {done.stdout}\n{done.stderr}")
     raw = json.loads(done.stdout.strip().splitlines()[-1])
     return LoadResult(label, raw["requests"], raw["seconds"], raw["errors"], raw["p50_ms"], raw["p95_ms"],
-                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu, database_seconds)
+                      raw["p99_ms"], raw["max_ms"], raw, server_cpu, client_cpu, database_seconds,
+                      worker_split)
 
 
 # --- facts ---------------------------------------------------------------------------------------------
