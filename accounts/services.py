@@ -170,8 +170,8 @@ def _related(model: type[Model], row: dict[str, Any], prefix: str) -> Any:
 
 
 def _remember_profile(user: User, row: dict[str, Any] | None, prefix: str = "") -> Profile | None:
-    """The user's profile from a row of `_PROFILE_RELATIONS` columns, kept on the user for this request
-    (`user.profile` and the Actor alike); None is kept too: an administrator has no profile."""
+    """The user's profile from a row of `_PROFILE_RELATIONS` columns, kept where `user.profile` keeps it, for
+    the page layout and the Actor alike; None is kept too (an administrator has no profile)."""
     profile = _related(Profile, row, prefix) if row is not None else None
     User.profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
     if profile is not None:
@@ -181,14 +181,14 @@ def _remember_profile(user: User, row: dict[str, Any] | None, prefix: str = "") 
         if agency is not None:
             agency.gate = _related(Gate, row, prefix + "agency__gate__")  # type: ignore[arg-type]
             agency.province = instance(Province, row, prefix + "agency__province__")  # type: ignore[arg-type]
-    user._cached_profile = profile  # type: ignore[attr-defined]
     return profile
 
 
 def profile_of(user: User) -> Profile | None:
-    """The signed-in user's profile, read once per request."""
-    if hasattr(user, "_cached_profile"):
-        return user._cached_profile  # type: ignore[no-any-return]
+    """The signed-in user's profile, read once per request (then from `user.profile`'s own cache)."""
+    relation = User.profile.related  # type: ignore[attr-defined]
+    if relation.is_cached(user):
+        return relation.get_cached_value(user)  # type: ignore[no-any-return,return-value]
     rows = _profile_row(user_id=user.pk)
     return _remember_profile(user, rows[0] if rows else None)
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,21 +221,13 @@ class Server:
 
     def cpu_ticks(self) -> dict[int, int]:
         """User + system CPU ticks of each live process of the server's process group (master and workers)."""
-        ticks = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.pgid:  # field 5 of stat: process group
-                ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks
+        return _cpu_ticks(lambda _name, fields: int(fields[2]) == self.pgid)  # field 5 of stat: process group
 
     def cpu_since(self, before: dict[int, int]) -> tuple[float, str]:
         """Seconds of server CPU since `before`, and how the workers shared it ("71/29 %"): with keep-alive
         connections, the worker that accepted a client serves it for the whole run, so a saturated run with
         several workers may in fact have run on one."""
-        spent = {pid: ticks - before.get(pid, 0) for pid, ticks in self.cpu_ticks().items()}
+        spent = _spent(before, self.cpu_ticks())
         workers = sorted((ticks for pid, ticks in spent.items() if pid != self.pgid), reverse=True)
         total = sum(workers)
         split = ""
@@ -244,26 +236,35 @@ class Server:
         return sum(spent.values()) / os.sysconf("SC_CLK_TCK"), split
 
 
-def database_cpu() -> dict[int, int]:
-    """CPU ticks (user + system) of each of this machine's PostgreSQL processes, by pid (none with SQLite,
-    which runs inside the server)."""
+def _cpu_ticks(select: Callable[[str, list[str]], bool]) -> dict[int, int]:
+    """User + system CPU ticks, by pid, of the processes `select(name, stat fields after the name)` picks."""
     ticks = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
         except (OSError, ValueError):
             continue
-        if name == "postgres":
-            fields = rest.split()
-            ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
+        fields = rest.split()
+        if select(name, fields):
+            ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])  # utime, stime
     return ticks
 
 
+def _spent(before: dict[int, int], now: dict[int, int]) -> dict[int, int]:
+    """Ticks each process still running spent since `before` (one that ended in between is left out, rather
+    than subtracting all it ever spent)."""
+    return {pid: ticks - before.get(pid, 0) for pid, ticks in now.items()}
+
+
+def database_cpu() -> dict[int, int]:
+    """CPU ticks of each of this machine's PostgreSQL processes, by pid (none with SQLite, which runs inside
+    the server)."""
+    return _cpu_ticks(lambda name, _fields: name == "postgres")
+
+
 def database_cpu_since(before: dict[int, int]) -> float:
-    """Seconds of PostgreSQL CPU since `before`: what each process still running spent since then (a process
-    that ended in between is left out, rather than subtracting all it ever spent)."""
-    now = database_cpu()
-    return sum(ticks - before.get(pid, 0) for pid, ticks in now.items()) / os.sysconf("SC_CLK_TCK")
+    """Seconds of PostgreSQL CPU since `before`."""
+    return sum(_spent(before, database_cpu()).values()) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

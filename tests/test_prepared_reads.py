@@ -10,7 +10,14 @@ from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.services import may_see_registration, registration_scope
+from accounts.services import (
+    actor_for,
+    issue_token,
+    may_see_registration,
+    registration_scope,
+    revoke_token,
+    user_for_secret,
+)
 from crossings import reads
 from crossings.models import AuditEvent, Checkpoint, CheckpointState, TransshipmentVehicle, Trip
 from cuakhau.db.prepared import (
@@ -250,8 +257,6 @@ def test_compiled_statements_are_prepared_on_the_postgresql_server(personas, sub
 
 @pytest.mark.parametrize("role", ROLES)
 def test_a_bearer_token_gives_the_same_actor_as_the_orm_in_one_statement(personas, role):
-    from accounts.services import actor_for, issue_token, user_for_secret
-
     user = personas.user(role)
     _, secret = issue_token(user)
     with CaptureQueriesContext(connection) as queries:
@@ -271,8 +276,6 @@ def test_a_bearer_token_gives_the_same_actor_as_the_orm_in_one_statement(persona
 
 
 def test_a_revoked_expired_or_unknown_token_finds_nobody(personas):
-    from accounts.services import issue_token, revoke_token, user_for_secret
-
     user = personas.user("customs.huunghi")
     (revoked_token, revoked), (expired_token, expired) = issue_token(user), issue_token(user)
     revoke_token(revoked_token)

@@ -22,8 +22,8 @@ def freeze_loaded_code() -> None:
     """
     get_resolver()._populate()
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("Gate console")
+        translation.activate(code)  # loads that language's catalogues
+    translation.deactivate()
     gc.collect()
     gc.freeze()
 
