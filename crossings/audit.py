@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.services import Actor
 from crossings.models import AuditEvent, AuditHead
-from cuakhau.db.prepared import PreparedRead, PreparedUpdate, insert_rows, prepared_cursor
+from cuakhau.db.prepared import PreparedRead, PreparedUpdate, Write, insert_rows, prepared_cursor
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("at", "actor_name", "role", "agency_code", "gate_code", "ip_address", "action",
@@ -77,10 +77,46 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
     """Append one event. Must run inside the transaction that makes the change it records.
 
     `gate_code` is the gate the action concerns, for actors without a gate of their own (enterprises)."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit.record() must run inside the transaction of the change it records")
-    event = AuditEvent(
+    event = _new_event(actor, action, registration_number=registration_number, trip_id=trip_id,
+                       checkpoint=checkpoint, note=note, automatic=automatic, data=data, gate_code=gate_code)
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor != "postgresql" or _append_in_one_statement(event, ()) != (True, True):
+        _append_in_three_statements(event)
+    return event
+
+
+def record_change(writes: Sequence[Write], actor: Actor, action: str, **details: Any) -> bool:
+    """Make a change and append its event (`record`'s arguments): `writes[0]` is a compare-and-set, the
+    other writes are made only if it changed a row. False, with nothing written, if it changed none.
+
+    On PostgreSQL the writes and the append are one statement: one round trip instead of three for a
+    confirmation (compare-and-set, the trip's new stage, the event), under the same locks taken in the
+    same order. Elsewhere the writes run one by one, then `record`."""
+    event = _new_event(actor, action, **details)
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor == "postgresql":
+        outcome = _append_in_one_statement(event, writes)
+        if outcome is not None:
+            changed, appended = outcome
+            if changed and not appended:  # no head row yet: the writes are made, the event goes the long way
+                _append_in_three_statements(event)
+            return changed
+    first, *rest = writes
+    if not first.run():
+        return False
+    for write in rest:
+        write.run()
+    if connection.vendor != "postgresql" or _append_in_one_statement(event, ()) != (True, True):
+        _append_in_three_statements(event)
+    return True
+
+
+def _new_event(actor: Actor, action: str, *, registration_number: str = "", trip_id: int | None = None,
+               checkpoint: str = "", note: str = "", automatic: bool = False,
+               data: dict[str, Any] | None = None, gate_code: str = "") -> AuditEvent:
+    if not transaction.get_connection(AuditEvent.objects.db).in_atomic_block:
+        raise RuntimeError("audit records must be made inside the transaction of the change they record")
+    return AuditEvent(
         at=timezone.now(),
         actor=actor.user,
         actor_name=actor.name,
@@ -96,8 +132,10 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
         automatic=automatic,
         data=data or {},
     )
-    if connection.vendor == "postgresql" and _append_in_one_statement(event):
-        return event
+
+
+def _append_in_three_statements(event: AuditEvent) -> None:
+    """Read the head under its lock, insert the event, move the head (SQLite; PostgreSQL's first event)."""
     heads = _lock_head(head_id=1)
     if heads:
         head = heads[0]
@@ -108,39 +146,41 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
     event.hash = _digest(event.id, event.prev_hash, _hashed_fields(event))
     insert_rows([event])  # append-only: no save() machinery on the hottest path (see cuakhau.db.prepared)
     _move_head((1,), {"last_id": event.id, "last_hash": event.hash, "count": head["count"] + 1})
-    return event
 
 
 # Filled in by the database in _append_in_one_statement; every other column comes from the event.
 _CHAINED_COLUMNS = ("id", "prev_hash", "hash")
 
 
-def _append_in_one_statement(event: AuditEvent) -> bool:
-    """PostgreSQL: lock the head, hash, insert the event and move the head in one statement.
+def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write]) -> tuple[bool, bool] | None:
+    """PostgreSQL: make `writes` (see `record_change`), then lock the head, hash, insert the event and move
+    the head, all in one statement. (whether the first write changed a row, whether the event was appended).
 
     The head is locked by `FOR UPDATE`, which (read committed) waits for a concurrent append to commit
     and then reads the head it wrote; the UPDATE of the head re-reads that same newest row. So the id,
     the previous hash and the new hash come from the head as it is once locked, as in the three-statement
-    path, and `verify()` recomputes the same digest in Python. False (nothing written) when the head row
-    does not exist yet or the payload cannot be cut; the caller then takes the three-statement path."""
+    path, and `verify()` recomputes the same digest in Python. Not appended when the head row does not
+    exist yet; None, with nothing run, when the payload cannot be cut: the caller then takes the
+    three-statement path."""
     parts = _payload_around_id_and_prev(_hashed_fields(event))
     if parts is None:
-        return False
+        return None
     connection = connections[AuditEvent.objects.db]
     statements: dict[Any, str] = connection.__dict__.setdefault("_prepared_writes", {})
-    sql = statements.get("audit_append")
+    key = ("audit_append", *(write.sql for write in writes))
+    sql = statements.get(key)
     if sql is None:
-        sql = statements["audit_append"] = _append_sql(connection)
+        sql = statements[key] = _append_sql(connection, [write.sql for write in writes])
     fields = _unchained_fields()
     values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, [*parts, *values])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.id, event.prev_hash, event.hash = row
+        cursor.execute(sql, [*(param for write in writes for param in write.params), *parts, *values])
+        changed, *chained = cursor.fetchone()
+    if chained[0] is None:
+        return bool(changed), False
+    event.id, event.prev_hash, event.hash = chained
     event._state.adding, event._state.db = False, connection.alias
-    return True
+    return bool(changed), True
 
 
 def _unchained_fields() -> list[Field[Any, Any]]:
@@ -148,7 +188,7 @@ def _unchained_fields() -> list[Field[Any, Any]]:
             if isinstance(field, Field) and field.attname not in _CHAINED_COLUMNS]
 
 
-def _append_sql(connection: Any) -> str:
+def _append_sql(connection: Any, writes: list[str]) -> str:
     quote = connection.ops.quote_name
     head_table, event_table = quote(AuditHead._meta.db_table), quote(AuditEvent._meta.db_table)
     head = {name: quote(name) for name in ("id", "last_id", "last_hash", "count")}  # columns named as fields
@@ -156,11 +196,16 @@ def _append_sql(connection: Any) -> str:
     columns = ", ".join(quote(name) for name in (*_CHAINED_COLUMNS, *(field.column for field in fields)))
     # Typed: a parameter in a SELECT list has no column to take its type from (a NULL would be text).
     placeholders = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    # Each write is an UPDATE ending with its WHERE clause: the first is the compare-and-set, every other
+    # write and the append happen only if it changed a row.
+    guard = " AND EXISTS (SELECT 1 FROM write_0)" if writes else ""
+    made = [f"write_{n} AS ({sql}{' RETURNING 1' if n == 0 else guard})" for n, sql in enumerate(writes)]
+    changed = "(SELECT count(*) FROM write_0)" if writes else "1"
     # names below come from the models, values are all parameters
     return f"""
-        WITH locked AS (
+        WITH {"".join(f"{write}, " for write in made)}locked AS (
             SELECT {head["last_id"]} + 1 AS next_id, {head["last_hash"]} AS prev_hash, {head["count"]} AS count
-            FROM {head_table} WHERE {head["id"]} = 1 FOR UPDATE
+            FROM {head_table} WHERE {head["id"]} = 1{guard} FOR UPDATE
         ), chained AS (
             SELECT next_id, prev_hash, count,
                    encode(sha256(convert_to(%s::text || next_id::text || %s::text || prev_hash || %s::text,
@@ -171,10 +216,12 @@ def _append_sql(connection: Any) -> str:
                    {head["count"]} = chained.count + 1
             FROM chained WHERE {head_table}.{head["id"]} = 1
             RETURNING 1
+        ), appended AS (
+            INSERT INTO {event_table} ({columns})
+            SELECT chained.next_id, chained.prev_hash, chained.hash, {placeholders} FROM chained
+            RETURNING {quote("id")}, {quote("prev_hash")}, {quote("hash")}
         )
-        INSERT INTO {event_table} ({columns})
-        SELECT chained.next_id, chained.prev_hash, chained.hash, {placeholders} FROM chained
-        RETURNING {quote("id")}, {quote("prev_hash")}, {quote("hash")}
+        SELECT {changed}, appended.* FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE
     """  # noqa: S608
 
 

@@ -121,23 +121,23 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
             check_confirm(actor, trip, name, states)
             now = timezone.now()
             note = note[:500]
-            flipped = _flip_checkpoint((trip_id, name, CheckpointState.PENDING), {
-                "state": CheckpointState.CONFIRMED, "confirmed_at": now, "confirmed_by": actor.user,
-                "agency": actor.agency, "automatic": automatic, "note": note})
-            if not flipped:
-                raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
-            states[name] = CheckpointState.CONFIRMED
-            stage = wf.derive_stage(states)
+            stage = wf.derive_stage({**states, name: CheckpointState.CONFIRMED})
             changes: dict[str, object] = {"stage": stage, "version": Increment(), "updated_at": now}
             if name == "left_gate":
                 changes.update(outcome=Outcome.COMPLETED, is_open=False)
-            _update_trip((trip_id,), changes)
+            # The compare-and-set, then (only if it flipped the checkpoint) the trip's new stage and the audit
+            # event: one statement on PostgreSQL.
+            flip = _flip_checkpoint.statement((trip_id, name, CheckpointState.PENDING), {
+                "state": CheckpointState.CONFIRMED, "confirmed_at": now, "confirmed_by": actor.user,
+                "agency": actor.agency, "automatic": automatic, "note": note})
+            if not audit.record_change(
+                    [flip, _update_trip.statement((trip_id,), changes)], actor, "checkpoint.confirmed",
+                    registration_number=trip["registration_number"], trip_id=trip_id, checkpoint=name, note=note,
+                    automatic=automatic, data={"receipt_number": receipt_number} if receipt_number else None):
+                raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
             if name == "fee_paid":
                 TripFee.objects.filter(trip_id=trip_id).update(receipt_number=receipt_number, paid_at=now,
                                                                recorded_by=actor.user)
-            audit.record(actor, "checkpoint.confirmed", registration_number=trip["registration_number"],
-                         trip_id=trip_id, checkpoint=name, note=note, automatic=automatic,
-                         data={"receipt_number": receipt_number} if receipt_number else None)
     except IntegrityError as error:
         raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
                                ) from error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -93,7 +93,7 @@ def amend(request: HttpRequest, registration_id: int, patch: RegistrationPatch):
     return _fresh(request, registration_id)
 
 
-def _decision(request: HttpRequest, registration_id: int, decide) -> Status[Any]:  # type: ignore[no-untyped-def]
+def _decision(request: HttpRequest, registration_id: int, decide) -> Status[Any] | HttpResponse:  # type: ignore[no-untyped-def]
     def run():  # type: ignore[no-untyped-def]
         decide(current_actor(request))
         return 200, _fresh(request, registration_id)

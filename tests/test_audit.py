@@ -263,3 +263,86 @@ def test_an_append_is_one_statement_on_postgresql(personas):
             audit.record(officer, "checkpoint.confirmed", note="second")
     assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
     assert audit.verify() == []
+
+
+# --- a change and its event together (record_change) ---------------------------------------------------
+
+def _pending_trip(personas, submit) -> int:  # type: ignore[no-untyped-def]
+    registration = submit()
+    declaration_services.do_confirm_registration(personas.actor("bql.huunghi"), registration["id"])
+    return registration["trips"][0]["id"]
+
+
+def _confirming(trip_id: int, step: str, note: str) -> list:  # type: ignore[type-arg]
+    from crossings.models import Checkpoint, Trip
+    from cuakhau.db.prepared import Increment, PreparedUpdate
+
+    flip = PreparedUpdate(Checkpoint, where=("trip", "name", "state")).statement(
+        (trip_id, step, "pending"), {"state": "confirmed", "note": note})
+    bump = PreparedUpdate(Trip, where=("id",)).statement((trip_id,), {"version": Increment()})
+    return [flip, bump]
+
+
+def test_a_change_and_its_event_are_written_together_and_chain(personas, submit):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from crossings.models import Checkpoint, Trip
+
+    trip_id = _pending_trip(personas, submit)
+    version = Trip.objects.get(pk=trip_id).version
+    officer = personas.actor("customs.huunghi")
+    assert officer.gate_code and officer.agency  # read now, not while counting the statements
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert audit.record_change(_confirming(trip_id, "gate_entry_customs", "ok"), officer,
+                                   "checkpoint.confirmed", trip_id=trip_id, checkpoint="gate_entry_customs")
+    # One round trip on PostgreSQL; on SQLite the two writes and the three statements of the append.
+    assert len([q for q in captured.captured_queries if q["sql"].strip().upper() not in {"BEGIN", "COMMIT"}
+                and "SAVEPOINT" not in q["sql"].upper()]) == (1 if connection.vendor == "postgresql" else 5)
+    assert Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_customs").note == "ok"
+    assert Trip.objects.get(pk=trip_id).version == version + 1
+    event = last_event()
+    assert (event.action, event.trip_id_ref, event.checkpoint, event.actor_name) == (
+        "checkpoint.confirmed", trip_id, "gate_entry_customs", "customs.huunghi")
+    assert audit.verify() == []
+
+
+def test_a_compare_and_set_that_matches_nothing_writes_nothing_at_all(personas, submit):
+    from django.db import transaction
+
+    from crossings.models import Checkpoint, Trip
+
+    trip_id = _pending_trip(personas, submit)
+    officer = personas.actor("customs.huunghi")
+    with transaction.atomic():
+        assert audit.record_change(_confirming(trip_id, "gate_entry_customs", "first"), officer,
+                                   "checkpoint.confirmed", trip_id=trip_id)
+    version, events = Trip.objects.get(pk=trip_id).version, AuditEvent.objects.count()
+    head = AuditHead.objects.get(pk=1)
+    with transaction.atomic():  # the step is no longer pending: the second compare-and-set misses
+        assert not audit.record_change(_confirming(trip_id, "gate_entry_customs", "second"), officer,
+                                       "checkpoint.confirmed", trip_id=trip_id)
+    assert Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_customs").note == "first"
+    assert Trip.objects.get(pk=trip_id).version == version, "the guarded write was not made"
+    assert AuditEvent.objects.count() == events, "no event for a change that did not happen"
+    assert AuditHead.objects.get(pk=1).last_hash == head.last_hash
+    assert audit.verify() == []
+
+
+def test_the_very_first_event_of_a_platform_can_come_with_a_change(personas, submit):
+    """No head row yet (a new database): the change is made and the event starts the chain."""
+    from django.db import transaction
+
+    from crossings.models import Checkpoint
+
+    trip_id = _pending_trip(personas, submit)
+    AuditEvent.objects.all().delete()
+    AuditHead.objects.all().delete()
+    with transaction.atomic():
+        assert audit.record_change(_confirming(trip_id, "gate_entry_customs", "ok"), personas.actor(
+            "customs.huunghi"), "checkpoint.confirmed", trip_id=trip_id)
+    assert Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_customs").state == "confirmed"
+    assert list(AuditEvent.objects.values_list("pk", "prev_hash")) == [(1, audit.GENESIS)]
+    assert AuditHead.objects.get(pk=1).count == 1
+    assert audit.verify() == []
+

@@ -86,3 +86,39 @@ def test_full_import_lifecycle_with_quarantine_and_inland_chinese_truck(personas
     assert trip["outcome"] == "completed"
     # The truck is free again for a new trip.
     submit(vehicles=[vehicle(plate="桂A12345")])
+
+
+def test_a_confirmations_answer_is_byte_for_byte_the_trip_as_read_afterwards(personas, submit):
+    """The confirm answers from the rows it locked and renders them without ninja's second validation
+    (crossings.reads builds TripOut's shape); GET /trips/{id} validates through TripOut. A field missing,
+    renamed, reordered or formatted otherwise (a datetime's precision, a number as text) shows here."""
+    registration = submit(consignments=[consignment(items=[item(hs_code="08106000", description="Sầu riêng tươi")])],
+                          direction="export")
+    trip_id = registration["trips"][0]["id"]
+    board = personas.api("bql.huunghi")
+    assert board.post(f"/registrations/{registration['id']}/confirm",
+                      {"version": registration["version"]}).status_code == 200
+    steps = [("customs.huunghi", "gate_entry_customs", {"note": "Lane 3 – làn số 3 «»"}),
+             ("border.huunghi", "gate_entry_border_guard", {}),
+             ("bql.huunghi", "yard_entry", {}),
+             ("bql.huunghi", "fee_paid", {"receipt_number": "BL-2026-000777"})]
+    for who, step, body in steps:
+        answer = personas.api(who).post(f"/trips/{trip_id}/checkpoints/{step}", body or None)
+        assert answer.status_code == 200, answer.json()
+        assert answer["Content-Type"] == "application/json; charset=utf-8"
+        as_read = personas.api(who).get(f"/trips/{trip_id}")
+        assert answer.content == as_read.content, step
+    assert answer.json()["fee"]["paid_at"] is not None
+    assert {s["name"]: s["note"] for s in answer.json()["timeline"]}["gate_entry_customs"] == "Lane 3 – làn số 3 «»"
+
+
+def test_a_confirmation_retried_with_its_key_answers_the_same_bytes(personas, submit):
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm",
+                                     {"version": registration["version"]})
+    customs = personas.api("customs.huunghi")
+    first = customs.post(f"/trips/{trip_id}/checkpoints/gate_entry_customs", None, **{"Idempotency-Key": "k-1"})
+    retry = customs.post(f"/trips/{trip_id}/checkpoints/gate_entry_customs", None, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == retry.status_code == 200
+    assert first.content == retry.content == customs.get(f"/trips/{trip_id}").content

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -285,6 +286,11 @@ class PreparedUpdate:
         self.using = using
 
     def __call__(self, where: tuple[Any, ...], values: dict[str, Any]) -> int:
+        return self.statement(where, values).run()
+
+    def statement(self, where: tuple[Any, ...], values: dict[str, Any]) -> Write:
+        """The UPDATE and its parameters, not yet run: e.g. for `crossings.audit.record_change`, which on
+        PostgreSQL sends it in one statement with others."""
         if len(where) != len(self.where) or any(value is None for value in where):
             raise ValueError(f"give a value that is not None for each of {self.where}")
         connection = connections[self.using]
@@ -300,9 +306,7 @@ class PreparedUpdate:
             params.append(value.by if isinstance(value, Increment) else field.get_db_prep_save(_key(value), connection))
         for name, value in zip(self.where, where, strict=True):
             params.append(_column(self.model, name).get_db_prep_value(_key(value), connection))
-        with prepared_cursor(connection) as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
+        return Write(sql, params, self.using)
 
     def _sql(self, connection: Any, shape: tuple[tuple[str, bool], ...]) -> str:
         quote = connection.ops.quote_name
@@ -313,6 +317,21 @@ class PreparedUpdate:
         conditions = [f"{quote(_column(self.model, name).column)} = %s" for name in self.where]
         return (f"UPDATE {quote(self.model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608 - names from the model
                 f"WHERE {' AND '.join(conditions)}")
+
+
+@dataclass(frozen=True)
+class Write:
+    """One `UPDATE … WHERE …` statement (it ends with its conditions) and its parameters."""
+
+    sql: str
+    params: list[Any]
+    using: str = DEFAULT_DB_ALIAS
+
+    def run(self) -> int:
+        """Rows changed."""
+        with prepared_cursor(connections[self.using]) as cursor:
+            cursor.execute(self.sql, self.params)
+            return cursor.rowcount
 
 
 class PreparedQuerysetUpdate:
