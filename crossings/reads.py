@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.services import Actor, may_see_personal_data, may_see_registration
-from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, TransshipmentVehicle, Trip
+from crossings.models import Checkpoint, CheckpointState, TransshipmentVehicle, Trip
 from cuakhau.db.prepared import PreparedRead
 from cuakhau.lib.people import mask_identity, mask_phone
 from cuakhau.lib.plates import format_plate
@@ -95,8 +95,9 @@ def receiving_vehicle_rows(trip_id: int, timeline: list[dict[str, Any]]) -> list
 def trip_document(actor: Actor, row: dict[str, Any], timeline: list[dict[str, Any]],
                   receiving_vehicles: list[dict[str, Any]]) -> dict[str, Any]:
     """The API's view of a trip (`schemas.TripOut`): personal data masked for whoever may not see it."""
-    from crossings.services import STEP_LABELS
+    from crossings.services import labels
 
+    shown = labels()
     personal = may_see_personal_data(actor, row["declarant_id"], row["gate_id"])
     fee = None
     if row["fee_id"] is not None:
@@ -114,11 +115,11 @@ def trip_document(actor: Actor, row: dict[str, Any], timeline: list[dict[str, An
                    "identity_document": row["driver_identity_document"] if personal
                    else mask_identity(row["driver_identity_document"]),
                    "phone": row["driver_phone"] if personal else mask_phone(row["driver_phone"])},
-        "stage": row["stage"], "stage_label": str(Stage(row["stage"]).label),
-        "outcome": row["outcome"], "outcome_label": str(Outcome(row["outcome"]).label),
+        "stage": row["stage"], "stage_label": shown.stages.get(row["stage"], row["stage"]),
+        "outcome": row["outcome"], "outcome_label": shown.outcomes.get(row["outcome"], row["outcome"]),
         "version": row["version"], "fee": fee,
         "timeline": [{
-            "name": step["name"], "label": str(STEP_LABELS.get(step["name"], step["name"])), "state": step["state"],
+            "name": step["name"], "label": shown.steps.get(step["name"], step["name"]), "state": step["state"],
             "required": step["state"] != CheckpointState.NOT_REQUIRED, "confirmed_at": step["confirmed_at"],
             "confirmed_by": step["confirmed_by_name"] or "",
             "agency": localized_name(step["agency_name_vi"], step["agency_name_zh"] or "", step["agency_name_en"] or "")

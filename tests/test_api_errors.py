@@ -333,3 +333,19 @@ def test_openapi_and_docs_are_reachable(client, db):  # type: ignore[no-untyped-
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"openapi.json" in docs.content
+
+
+def test_a_trips_labels_follow_the_language_of_each_request(personas, submit):
+    """Labels are translated once per language and kept: each request still gets its own language."""
+    registration = submit()
+    trip_id = registration["trips"][0]["id"]
+    api = personas.api("firm1")
+    shown = {}
+    for header in ("vi", "zh-hans", "en", "vi"):
+        trip = api.get(f"/trips/{trip_id}", **{"Accept-Language": header}).json()
+        shown[header] = ({step["name"]: step["label"] for step in trip["timeline"]}["gate_entry_customs"],
+                         trip["stage_label"], trip["outcome_label"])
+    assert shown["vi"][0] == "Vào cửa khẩu — Hải quan"
+    assert shown["zh-hans"][0] == "入口岸 — 海关"
+    assert shown["en"] == ("Gate entry — customs", "Declared", "In progress")
+    assert len({shown["vi"][1], shown["zh-hans"][1], shown["en"][1]}) == 3

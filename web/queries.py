@@ -16,14 +16,13 @@ from urllib.parse import quote
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import Window
-from django.utils import timezone, translation
-from django.utils.translation import get_language
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import Actor, is_board, may_see_personal_data, trip_scope
 from crossings import workflow as wf
 from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, Stage, TransshipmentVehicle, Trip
-from crossings.services import STEP_LABELS
+from crossings.services import STEP_LABELS, labels
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import mask_identity, mask_phone
 from cuakhau.lib.plates import normalize_plate
@@ -48,19 +47,11 @@ class TimelineStep:
     automatic: bool = False
 
 
-@functools.lru_cache(maxsize=8)
-def _timeline_labels(language: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Step names and checkpoint states in one language, translated once per process instead of twice
-    per timeline row (a registration page of ten trucks has 140 rows)."""
-    with translation.override(language):
-        return ({name: str(label) for name, label in STEP_LABELS.items()},
-                {str(value): str(label) for value, label in CheckpointState.choices})
-
-
 def timeline(trip: Trip) -> list[TimelineStep]:
     """Every checkpoint in workflow order: done (who, when), pending, or not required."""
     steps = []
-    step_labels, state_labels = _timeline_labels(get_language() or "vi")
+    shown = labels()
+    step_labels, state_labels = shown.steps, shown.states
     checkpoints = getattr(trip, "_prefetched_objects_cache", {}).get("checkpoints")  # see with_timelines()
     if checkpoints is None:
         checkpoints = Checkpoint.objects.filter(trip=trip).select_related("confirmed_by", "agency").order_by("position")
@@ -350,7 +341,7 @@ def waiting_for(actor: Actor, limit: int = WAITING_PAGE) -> WaitingList:
                                  .values_list("trip_id", "name", "state")):
         states[trip_id][name] = state
     waiting = []
-    labels = _timeline_labels(get_language() or "vi")[0]
+    step_labels = labels().steps
     for trip_id in shown_ids:
         if trip_id not in rows:
             continue
@@ -358,7 +349,7 @@ def waiting_for(actor: Actor, limit: int = WAITING_PAGE) -> WaitingList:
         steps = [s for s in wf.steps_ready_for(actor.kind, states[trip_id]) if s in wf.OFFICER_STEPS]
         if steps:
             waiting.append(Waiting(trip_id, shown_plate(plate), quote(plate, safe=""),
-                                   ", ".join(str(labels[s]) for s in steps), since))
+                                   ", ".join(step_labels[s] for s in steps), since))
     return WaitingList(waiting, total, limit)
 
 
