@@ -80,7 +80,7 @@ PHASES = (  # (module, attribute, label): functions timed in-process, by where t
     ("cuakhau.api", "user_for_secret", "authenticate bearer token (user_for_secret)"),
     ("crossings.reads", "trip_row", "reads.trip_row (locked trip row, compiled once)"),
     ("crossings.reads", "timeline_rows", "reads.timeline_rows (timeline, compiled once)"),
-    ("crossings.audit", "record", "audit.record (hash chain: head row, insert, head update)"),
+    ("crossings.audit", "record_change", "audit.record_change (compare-and-set, trip's stage, audit append)"),
     ("crossings.services", "do_confirm_checkpoint", "do_confirm_checkpoint (whole service call)"),
     ("crossings.reads", "trip_document", "reads.trip_document (the answer from the rows)"),
     ("cuakhau.api", "_as_json", "_as_json (model_dump_json + json.loads)"),
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"- confirm: {profile['ms_per_request']:.2f} ms/request ({profile['requests']} requests), of which SQL "
                 f"{profile['sql_ms_per_request']:.2f} ms ({profile['queries_per_request']:.0f} queries); "
                 f"cost ratio bare/confirm = {profile['bare_ms'] / profile['ms_per_request']:.2f}.", "",
-                "| phase of one confirm (nested: do_confirm_checkpoint includes the reads and audit.record) "
+                "| phase of one confirm (nested: do_confirm_checkpoint includes the reads and audit.record_change) "
                 "| ms | queries |", "|---|---:|---:|",
                 *[f"| {label} | {ms:.2f} | {queries:.0f} |" for label, ms, queries in profile["phases"]], ""]
         report += [common.TABLE_HEAD]

@@ -9,7 +9,9 @@ before it: the less happens between taking the lock and committing, the more app
 SQLite runs one writer at a time anyway, so there the head is read, the row inserted and the
 head moved in three statements. On PostgreSQL all three are one statement that computes the
 event's hash in the database from the head it has just locked: one round trip under the lock
-instead of three (each of which could also wait for the GIL in a busy server process).
+instead of three (each of which could also wait for the GIL in a busy server process). A change
+whose writes are plain UPDATEs (a checkpoint's compare-and-set and the trip's new stage) can ride
+in that same statement too (`record_change`).
 """
 
 from __future__ import annotations
