@@ -128,6 +128,10 @@ def profile_confirms(people: common.People, trip_ids: list[int], bare_requests: 
             assert client.get("/bench/bare", **headers).status_code == 200
         bare_ms = (time.perf_counter() - started) / bare_requests * 1e3
         bare_sql_ms = sql_time[0] / bare_requests * 1e3
+        started = time.perf_counter()
+        for _ in range(bare_requests):
+            assert client.get("/bench/ninja/bare", **headers).status_code == 200
+        ninja_bare_ms = (time.perf_counter() - started) / bare_requests * 1e3
         sql_time[0], sql_count[0] = 0.0, 0
 
         half = len(trip_ids) // 2
@@ -159,6 +163,7 @@ def profile_confirms(people: common.People, trip_ids: list[int], bare_requests: 
     phase_rows = [(label, total / half * 1e3, queries / half) for label, (total, queries, _) in phases.items()]
     return {"requests": half, "ms_per_request": wall / half * 1e3, "sql_ms_per_request": sql_time[0] / half * 1e3,
             "queries_per_request": sql_count[0] / half, "bare_ms": bare_ms, "bare_sql_ms": bare_sql_ms,
+            "ninja_bare_ms": ninja_bare_ms,
             "bare_requests": bare_requests, "phases": phase_rows,
             "profile": "\n".join(line.rstrip() for line in out.getvalue().splitlines())}
 
@@ -202,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
                 "In-process (Django test client, one thread, no network, no server; same database):", "",
                 f"- bare view: {profile['bare_ms']:.2f} ms/request ({profile['bare_requests']} requests), "
                 f"of which SQL {profile['bare_sql_ms']:.2f} ms;",
+                f"- the same answer through django-ninja with the API's bearer authentication (`/bench/ninja/bare`): "
+                f"{profile['ninja_bare_ms']:.2f} ms/request, so ninja itself costs "
+                f"{profile['ninja_bare_ms'] - profile['bare_ms']:.2f} ms of every API request;",
                 f"- confirm: {profile['ms_per_request']:.2f} ms/request ({profile['requests']} requests), of which SQL "
                 f"{profile['sql_ms_per_request']:.2f} ms ({profile['queries_per_request']:.0f} queries); "
                 f"cost ratio bare/confirm = {profile['bare_ms'] / profile['ms_per_request']:.2f}.", "",
