@@ -156,7 +156,8 @@ _CHAINED_COLUMNS = ("id", "prev_hash", "hash")
 
 def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write]) -> tuple[bool, bool] | None:
     """PostgreSQL: make `writes` (see `record_change`), then lock the head, hash, insert the event and move
-    the head, all in one statement. (whether the first write changed a row, whether the event was appended).
+    the head, all in one statement. Returns whether the first write changed a row and whether the event
+    was appended.
 
     The head is locked by `FOR UPDATE`, which (read committed) waits for a concurrent append to commit
     and then reads the head it wrote; the UPDATE of the head re-reads that same newest row. So the id,
