@@ -22,7 +22,7 @@ from accounts.services import Actor, is_board, registration_scope
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Journey, Outcome, Stage, Trip
-from cuakhau.db.prepared import insert_rows
+from cuakhau.db.prepared import PreparedRead, insert_rows
 from cuakhau.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from cuakhau.lib.plates import plate_country
 from declarations.models import Consignment, DailySequence, Item, Registration, RegistrationStatus
@@ -95,13 +95,26 @@ def check_registration(actor: Actor, data: RegistrationIn, *, registration: Regi
     return _Resolved(gate, yard, fee_payer)
 
 
+# The plates among these that are on an open trip (of another registration, when amending). Compiled once
+# per connection and number of plates (see cuakhau.db.prepared): every submission asks.
+_plates_on_open_trips = PreparedRead(lambda **plates: Trip.objects.filter(
+    is_open=True, vehicle__plate__in=[plates[name] for name in sorted(plates)]).values("vehicle__plate"))
+_plates_on_other_open_trips = PreparedRead(lambda registration_id, **plates: Trip.objects.filter(
+    is_open=True, vehicle__plate__in=[plates[name] for name in sorted(plates)]).exclude(
+    registration_id=registration_id).values("vehicle__plate"))
+
+
+def _plates_busy(plates: list[str], registration: Registration | None) -> set[str]:
+    named = {f"plate_{index}": plate for index, plate in enumerate(plates)}
+    rows = (_plates_on_open_trips(**named) if registration is None
+            else _plates_on_other_open_trips(registration_id=registration.pk, **named))
+    return {row["vehicle__plate"] for row in rows}
+
+
 def _check_vehicles(vehicles: list[VehicleIn], direction: str, errors: FieldErrors,
                     registration: Registration | None) -> None:
     seen: dict[str, int] = {}
-    busy = set(
-        Trip.objects.filter(is_open=True, vehicle__plate__in=[v.plate for v in vehicles])
-        .exclude(registration=registration).values_list("vehicle__plate", flat=True)
-    ) if vehicles else set()
+    busy = _plates_busy([v.plate for v in vehicles], registration) if vehicles else set()
     for index, vehicle in enumerate(vehicles):
         field = f"vehicles.{index}"
         if vehicle.plate in seen:
@@ -127,7 +140,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
     resolved = check_registration(actor, data)
     try:
         with transaction.atomic():
-            registration = Registration.objects.create(
+            registration = Registration(
                 number=_next_number(resolved.gate),
                 gate=resolved.gate,
                 direction=data.direction,
@@ -137,6 +150,7 @@ def do_submit_registration(actor: Actor, data: RegistrationIn) -> Registration:
                 yard=resolved.yard,
                 created_by=actor.enterprise_user,
             )
+            insert_rows([registration], read_keys=True)  # no save() machinery: see cuakhau.db.prepared
             consignments = _write_goods(registration, data)
             trips = _sync_trips(registration, data, new=True)
             audit.record(actor, "registration.submitted", registration_number=registration.number,
@@ -238,11 +252,12 @@ def _write_goods(registration: Registration, data: RegistrationIn) -> list[Consi
     """Store the consignments and their items; return them with their items attached."""
     consignments = []
     for consignment_in in data.consignments:
-        consignment = Consignment.objects.create(
+        consignment = Consignment(
             registration=registration, declaration_number=consignment_in.declaration_number,
             declaration_type=consignment_in.declaration_type, description=consignment_in.description)
-        items = Item.objects.bulk_create(Item(consignment=consignment, **_as_stored(Item, item.model_dump()))
-                                         for item in consignment_in.items)
+        insert_rows([consignment], read_keys=True)
+        items = [Item(consignment=consignment, **_as_stored(Item, item.model_dump())) for item in consignment_in.items]
+        insert_rows(items, read_keys=True)
         _attach(consignment, "items", items)
         consignments.append(consignment)
     return consignments
@@ -291,8 +306,9 @@ def _sync_trips(registration: Registration, data: RegistrationIn, *, new: bool =
                   "journey": vehicle_in.journey}
         trip = existing[index] if index < len(existing) else None
         if trip is None:
-            trip = Trip.objects.create(registration=registration, position=next_position,
-                                       ticket_token=secrets.token_urlsafe(32), **fields)
+            trip = Trip(registration=registration, position=next_position, ticket_token=secrets.token_urlsafe(32),
+                        **fields)
+            insert_rows([trip], read_keys=True)
             Trip.fee.related.set_cached_value(trip, None)  # assessed when the board confirms: none yet
             created.append(trip)
             next_position += 1

@@ -145,6 +145,16 @@ def test_an_amendment_keeps_the_trucks_own_trip_and_may_add_trucks(personas, sub
     assert [t["plate"] for t in swapped.json()["trips"]] == ["12C88888", "12C12345"]
 
 
+def test_an_amendment_may_not_take_a_truck_on_another_registrations_open_trip(personas, submit):
+    submit(vehicles=[vehicle(plate="12C-777.77")])
+    registration = submit()
+    amended = personas.api("firm1").patch(f"/registrations/{registration['id']}", {
+        "version": 1, "vehicles": [vehicle(), vehicle(plate="12C-888.88"), vehicle(plate="12c 77777")]})
+    assert amended.status_code == 422, amended.json()
+    assert list(amended.json()["errors"]) == ["vehicles.2.plate"], "its own truck and a free one are fine"
+    with override("vi"):
+        assert amended.json()["errors"]["vehicles.2.plate"] == [gettext("This truck is already on another open trip.")]
+
 def test_changing_the_goods_changes_the_quarantine_needed(personas, submit):
     registration = submit()
     trip_id = registration["trips"][0]["id"]
