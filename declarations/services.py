@@ -336,14 +336,12 @@ def _vehicle_and_driver(enterprise: Enterprise, vehicle_in: VehicleIn) -> tuple[
     A known truck keeps its nationality and owner and takes the declared load class; a known driver
     of the enterprise takes the declared name and phone. The vehicle returned serves as the trip's
     foreign key: its nationality and owner are those of a new truck, not re-read."""
-    (vehicle,) = Vehicle.objects.bulk_create(
-        [Vehicle(plate=vehicle_in.plate, country=plate_country(vehicle_in.plate), load_class=vehicle_in.load_class,
-                 owner=enterprise)],
-        update_conflicts=True, unique_fields=["plate"], update_fields=["load_class"])
-    (driver,) = Driver.objects.bulk_create(
-        [Driver(enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
-                name=vehicle_in.driver.name, phone=vehicle_in.driver.phone)],
-        update_conflicts=True, unique_fields=["enterprise", "identity_document"], update_fields=["name", "phone"])
+    vehicle = Vehicle(plate=vehicle_in.plate, country=plate_country(vehicle_in.plate),
+                      load_class=vehicle_in.load_class, owner=enterprise)
+    insert_rows([vehicle], read_keys=True, update_conflicts=(("plate",), ("load_class",)))
+    driver = Driver(enterprise=enterprise, identity_document=vehicle_in.driver.identity_document,
+                    name=vehicle_in.driver.name, phone=vehicle_in.driver.phone)
+    insert_rows([driver], read_keys=True, update_conflicts=(("enterprise", "identity_document"), ("name", "phone")))
     return vehicle, driver
 
 

@@ -332,3 +332,26 @@ def test_a_refused_registration_does_not_use_up_a_number(personas):
     today = timezone.localdate().strftime("%Y%m%d")
     errors_of(post(personas, yard="xuan-cuong"))
     assert post(personas).json()["number"] == f"{today}-HUU-NGHI-0001"
+
+
+def test_a_known_truck_and_driver_are_updated_not_duplicated(personas, submit):
+    """The truck is one row by plate: it keeps its owner and nationality, takes the declared load class.
+    The driver is one row per enterprise and document: he takes the declared name and phone."""
+    from enterprises.models import Driver, Vehicle
+
+    first = submit()
+    assert personas.api("firm1").post(f"/trips/{first['trips'][0]['id']}/cancel").status_code == 200
+    again = submit(vehicles=[vehicle(plate="12c 123.45", load_class="10to18",
+                                     driver={"name": "Nguyễn Văn Anh", "identity_document": "001089012345",
+                                             "phone": "0988 000 111"})])
+    assert again["trips"][0]["plate"] == first["trips"][0]["plate"] == "12C12345"
+    truck = Vehicle.objects.get(plate="12C12345")
+    assert (Vehicle.objects.count(), truck.load_class, truck.country) == (1, "10to18", "VN")
+    assert truck.owner is not None and truck.owner.tax_code == personas.user("firm1").profile.enterprise.tax_code
+    firm1_drivers = Driver.objects.filter(identity_document="001089012345")
+    assert [(d.name, d.phone) for d in firm1_drivers] == [("Nguyễn Văn Anh", "+84988000111")]
+    # Another enterprise's record of the same person is its own row.
+    assert personas.api("firm1").post(f"/trips/{again['trips'][0]['id']}/cancel").status_code == 200
+    assert personas.api("firm2").post("/registrations", registration_payload()).status_code == 201
+    assert Driver.objects.filter(identity_document="001089012345").count() == 2
+    assert Vehicle.objects.count() == 1

@@ -395,14 +395,18 @@ def _key(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, read_keys: bool = False) -> None:
+def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, read_keys: bool = False,
+                update_conflicts: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> None:
     """`INSERT` rows of one model in one statement, values adapted by their fields as `save()` adapts them,
-    without `save()`'s or `bulk_create()`'s machinery (signals, batching).
+    without `save()`'s or `bulk_create()`'s machinery (signals, batching, compiling at every call).
 
     For rows written on the hottest paths (audit events, which carry their own id; a new trip's
-    checkpoints; a booking). An instance without a primary key gets one from the database; with
-    `read_keys` it is read back into the instance (`RETURNING`, as `bulk_create()` does), else it keeps
-    `pk = None` in memory. The statement is built once per connection and row count."""
+    checkpoints; a booking; a registration). An instance without a primary key gets one from the database;
+    with `read_keys` it is read back into the instance (`RETURNING`, as `bulk_create()` does), else it keeps
+    `pk = None` in memory. `update_conflicts=(unique fields, fields to update)` makes it an upsert
+    (`ON CONFLICT … DO UPDATE SET …`, as `bulk_create(update_conflicts=True, …)`): a row that exists takes
+    the new values of those fields, and `read_keys` reads back its primary key. The statement is built once
+    per connection, row count and shape."""
     if not instances:
         return
     model = type(instances[0])
@@ -412,11 +416,13 @@ def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, re
     connection = connections[using]
     returning = read_keys and not with_pk
     if returning and not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover - old SQLite
-        model._base_manager.using(using).bulk_create(instances)
+        unique, update = update_conflicts or ((), ())
+        model._base_manager.using(using).bulk_create(instances, update_conflicts=bool(update_conflicts),
+                                                      unique_fields=unique or None, update_fields=update or None)
         return
     fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
     statements: dict[tuple[Any, ...], str] = connection.__dict__.setdefault("_prepared_writes", {})
-    key = ("insert", model, with_pk, len(instances), returning)
+    key = ("insert", model, with_pk, len(instances), returning, update_conflicts)
     sql = statements.get(key)
     if sql is None:
         quote = connection.ops.quote_name
@@ -424,6 +430,13 @@ def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, re
         row = f"({', '.join(['%s'] * len(fields))})"
         sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
                f"VALUES {', '.join([row] * len(instances))}")
+        if update_conflicts:
+            unique_columns, update_columns = ([quote(_column(model, name).column) for name in names]
+                                              for names in update_conflicts)
+            if not unique_columns or not update_columns:
+                raise ValueError("name the unique fields and at least one field to update")
+            sql += (f" ON CONFLICT ({', '.join(unique_columns)}) DO UPDATE SET "
+                    + ", ".join(f"{column} = EXCLUDED.{column}" for column in update_columns))
         if returning:
             sql += f" RETURNING {quote(model._meta.pk.column)}"
         statements[key] = sql
