@@ -81,9 +81,7 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
     `gate_code` is the gate the action concerns, for actors without a gate of their own (enterprises)."""
     event = _new_event(actor, action, registration_number=registration_number, trip_id=trip_id,
                        checkpoint=checkpoint, note=note, automatic=automatic, data=data, gate_code=gate_code)
-    connection = connections[AuditEvent.objects.db]
-    if connection.vendor != "postgresql" or _append_in_one_statement(event, ()) != (True, True):
-        _append_in_three_statements(event)
+    _append(event)
     return event
 
 
@@ -95,8 +93,7 @@ def record_change(writes: Sequence[Write], actor: Actor, action: str, **details:
     confirmation (compare-and-set, the trip's new stage, the event), under the same locks taken in the
     same order. Elsewhere the writes run one by one, then `record`."""
     event = _new_event(actor, action, **details)
-    connection = connections[AuditEvent.objects.db]
-    if connection.vendor == "postgresql":
+    if connections[AuditEvent.objects.db].vendor == "postgresql":
         outcome = _append_in_one_statement(event, writes)
         if outcome is not None:
             changed, appended = outcome
@@ -108,8 +105,7 @@ def record_change(writes: Sequence[Write], actor: Actor, action: str, **details:
         return False
     for write in rest:
         write.run()
-    if connection.vendor != "postgresql" or _append_in_one_statement(event, ()) != (True, True):
-        _append_in_three_statements(event)
+    _append(event)
     return True
 
 
@@ -134,6 +130,13 @@ def _new_event(actor: Actor, action: str, *, registration_number: str = "", trip
         automatic=automatic,
         data=data or {},
     )
+
+
+def _append(event: AuditEvent) -> None:
+    """One statement on PostgreSQL when it can be; three otherwise."""
+    if connections[AuditEvent.objects.db].vendor != "postgresql" or _append_in_one_statement(event, ()) != (
+            True, True):
+        _append_in_three_statements(event)
 
 
 def _append_in_three_statements(event: AuditEvent) -> None:

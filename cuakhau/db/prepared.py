@@ -449,5 +449,5 @@ def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, re
     for index, instance in enumerate(instances):
         if returning:
             instance.pk = keys[index][0]
-        instance._state.adding, instance._state.db = False, using
+        instance._state.adding = False
         instance._state.db = using
