@@ -85,16 +85,27 @@ def record(actor: Actor, action: str, *, registration_number: str = "", trip_id:
     return event
 
 
-def record_change(writes: Sequence[Write], actor: Actor, action: str, **details: Any) -> bool:
+class ChainNotStarted(Exception):
+    """`record_change(…, ends_transaction=True)` found no head row (a new database): its transaction committed
+    with nothing written. Run the whole change again without `ends_transaction`; that way creates the head."""
+
+
+def record_change(writes: Sequence[Write], actor: Actor, action: str, *, ends_transaction: bool = False,
+                  **details: Any) -> bool:
     """Make a change and append its event (`record`'s arguments): `writes[0]` is a compare-and-set, the
     other writes are made only if it changed a row. False, with nothing written, if it changed none.
 
     On PostgreSQL the writes and the append are one statement: one round trip instead of three for a
     confirmation (compare-and-set, the trip's new stage, the event), under the same locks taken in the
-    same order. Elsewhere the writes run one by one, then `record`."""
+    same order. Elsewhere the writes run one by one, then `record`.
+
+    `ends_transaction`: the caller writes nothing more and leaves its `atomic()` block right after. On
+    PostgreSQL, when that block is the outermost one, the COMMIT then goes with the statement
+    (cuakhau.db.postgresql), so the chain's head is unlocked as soon as the statement is done. May raise
+    `ChainNotStarted`."""
     event = _new_event(actor, action, **details)
     if connections[AuditEvent.objects.db].vendor == "postgresql":
-        outcome = _append_in_one_statement(event, writes)
+        outcome = _append_in_one_statement(event, writes, ends_transaction=ends_transaction)
         if outcome is not None:
             changed, appended = outcome
             if changed and not appended:  # no head row yet: the writes are made, the event goes the long way
@@ -157,7 +168,8 @@ def _append_in_three_statements(event: AuditEvent) -> None:
 _CHAINED_COLUMNS = ("id", "prev_hash", "hash")
 
 
-def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write]) -> tuple[bool, bool] | None:
+def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write], *,
+                             ends_transaction: bool = False) -> tuple[bool, bool] | None:
     """PostgreSQL: make `writes` (see `record_change`), then lock the head, hash, insert the event and move
     the head, all in one statement. Returns whether the first write changed a row and whether the event
     was appended.
@@ -167,22 +179,33 @@ def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write]) -> tupl
     the previous hash and the new hash come from the head as it is once locked, as in the three-statement
     path, and `verify()` recomputes the same digest in Python. Not appended when the head row does not
     exist yet; None, with nothing run, when the payload cannot be cut: the caller then takes the
-    three-statement path."""
+    three-statement path.
+
+    With `ends_transaction` the COMMIT may go with the statement. The writes then also wait for the head
+    row to exist, since a change committed before its event could be appended would be a change without
+    its audit row: if it does not, nothing is written and `ChainNotStarted` is raised."""
     parts = _payload_around_id_and_prev(_hashed_fields(event))
     if parts is None:
         return None
-    connection = connections[AuditEvent.objects.db]
+    connection: Any = connections[AuditEvent.objects.db]  # cuakhau.db.postgresql's, on PostgreSQL
+    may_commit = ends_transaction and getattr(connection, "may_commit_with_statement", lambda: False)()
     statements: dict[Any, str] = connection.__dict__.setdefault("_prepared_writes", {})
-    key = ("audit_append", *(write.sql for write in writes))
+    key = ("audit_append", may_commit, *(write.sql for write in writes))
     sql = statements.get(key)
     if sql is None:
-        sql = statements[key] = _append_sql(connection, [write.sql for write in writes])
+        sql = statements[key] = _append_sql(connection, [write.sql for write in writes], head_required=may_commit)
     fields = _unchained_fields()
     values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    params = [*(param for write in writes for param in write.params), *parts, *values]
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, [*(param for write in writes for param in write.params), *parts, *values])
-        changed, *chained = cursor.fetchone()
+        if may_commit:
+            connection.execute_then_commit(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+        changed, head_found, *chained = cursor.fetchone()
     if chained[0] is None:
+        if may_commit and not head_found:
+            raise ChainNotStarted
         return bool(changed), False
     event.id, event.prev_hash, event.hash = chained
     event._state.adding, event._state.db = False, connection.alias
@@ -194,7 +217,7 @@ def _unchained_fields() -> list[Field[Any, Any]]:
             if isinstance(field, Field) and field.attname not in _CHAINED_COLUMNS]
 
 
-def _append_sql(connection: Any, writes: list[str]) -> str:
+def _append_sql(connection: Any, writes: list[str], *, head_required: bool = False) -> str:
     quote = connection.ops.quote_name
     head_table, event_table = quote(AuditHead._meta.db_table), quote(AuditEvent._meta.db_table)
     head = {name: quote(name) for name in ("id", "last_id", "last_hash", "count")}  # columns named as fields
@@ -205,7 +228,10 @@ def _append_sql(connection: Any, writes: list[str]) -> str:
     # Each write is an UPDATE ending with its WHERE clause: the first is the compare-and-set, every other
     # write and the append happen only if it changed a row.
     guard = " AND EXISTS (SELECT 1 FROM write_0)" if writes else ""
-    made = [f"write_{n} AS ({sql}{' RETURNING 1' if n == 0 else guard})" for n, sql in enumerate(writes)]
+    head_exists = f"EXISTS (SELECT 1 FROM {head_table} WHERE {head['id']} = 1)"  # noqa: S608 - names from the models
+    first_guard = f" AND {head_exists}" if head_required else ""
+    made = [f"write_{n} AS ({sql}{first_guard + ' RETURNING 1' if n == 0 else guard})"
+            for n, sql in enumerate(writes)]
     changed = "(SELECT count(*) FROM write_0)" if writes else "1"
     # names below come from the models, values are all parameters
     return f"""
@@ -227,7 +253,7 @@ def _append_sql(connection: Any, writes: list[str]) -> str:
             SELECT chained.next_id, chained.prev_hash, chained.hash, {placeholders} FROM chained
             RETURNING {quote("id")}, {quote("prev_hash")}, {quote("hash")}
         )
-        SELECT {changed}, appended.* FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE
+        SELECT {changed}, {head_exists}, appended.* FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE
     """  # noqa: S608
 
 

@@ -85,9 +85,11 @@ def check_confirm(actor: Actor, trip: dict[str, Any], name: str, states: dict[st
         raise error_class(message, error.code) from error
 
 
-# The compare-and-set and the trip's new stage: the two writes of every confirmation (see cuakhau.db.prepared).
+# The compare-and-set and the trip's new stage: the writes of every confirmation, and the fee's receipt at
+# fee_paid (see cuakhau.db.prepared).
 _flip_checkpoint = PreparedUpdate(Checkpoint, where=("trip", "name", "state"))
 _update_trip = PreparedUpdate(Trip, where=("id",))
+_record_payment = PreparedUpdate(TripFee, where=("trip",))
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,16 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
     if name == "fee_paid" and not receipt_number:
         raise ValidationFailed({"receipt_number": [_("Enter the receipt number of the payment.")]})
     try:
+        return _confirm(actor, trip_id, name, note=note, automatic=automatic, receipt_number=receipt_number,
+                        ends_transaction=True)
+    except audit.ChainNotStarted:  # a new database's first event: nothing was written, go the long way
+        return _confirm(actor, trip_id, name, note=note, automatic=automatic, receipt_number=receipt_number,
+                        ends_transaction=False)
+
+
+def _confirm(actor: Actor, trip_id: int, name: str, *, note: str, automatic: bool, receipt_number: str,
+             ends_transaction: bool) -> Confirmation:
+    try:
         with transaction.atomic():
             # One scoped read that also locks the trip row: a trip the actor may not see is a 404, and
             # concurrent confirmations of one trip queue here, so each sees the other's result when it
@@ -126,19 +138,21 @@ def do_confirm_checkpoint(actor: Actor, trip_id: int, name: str, *, note: str = 
             changes: dict[str, object] = {"stage": stage, "version": Increment(), "updated_at": now}
             if name == "left_gate":
                 changes.update(outcome=Outcome.COMPLETED, is_open=False)
-            # The compare-and-set, then (only if it flipped the checkpoint) the trip's new stage and the audit
-            # event: one statement on PostgreSQL.
-            flip = _flip_checkpoint.statement((trip_id, name, CheckpointState.PENDING), {
+            # The compare-and-set, then (only if it flipped the checkpoint) the trip's new stage, the fee's
+            # receipt and the audit event: one statement on PostgreSQL, which also carries the COMMIT when
+            # it can (nothing is written after it).
+            writes = [_flip_checkpoint.statement((trip_id, name, CheckpointState.PENDING), {
                 "state": CheckpointState.CONFIRMED, "confirmed_at": now, "confirmed_by": actor.user,
-                "agency": actor.agency, "automatic": automatic, "note": note})
+                "agency": actor.agency, "automatic": automatic, "note": note}),
+                _update_trip.statement((trip_id,), changes)]
+            if name == "fee_paid":
+                writes.append(_record_payment.statement((trip_id,), {
+                    "receipt_number": receipt_number, "paid_at": now, "recorded_by": actor.user}))
             if not audit.record_change(
-                    [flip, _update_trip.statement((trip_id,), changes)], actor, "checkpoint.confirmed",
+                    writes, actor, "checkpoint.confirmed", ends_transaction=ends_transaction,
                     registration_number=trip["registration_number"], trip_id=trip_id, checkpoint=name, note=note,
                     automatic=automatic, data={"receipt_number": receipt_number} if receipt_number else None):
                 raise Conflict(GUARD_MESSAGES["already_confirmed"], "already_confirmed")
-            if name == "fee_paid":
-                TripFee.objects.filter(trip_id=trip_id).update(receipt_number=receipt_number, paid_at=now,
-                                                               recorded_by=actor.user)
     except IntegrityError as error:
         raise ValidationFailed({"receipt_number": [_("This receipt number is already recorded for another trip.")]}
                                ) from error

@@ -94,6 +94,8 @@ def _database_from_env() -> dict[str, Any]:
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["ENGINE"] = SQLITE_ENGINE
             config.setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
+        elif config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = POSTGRESQL_ENGINE
         return config
     CUAKHAU_DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
@@ -112,6 +114,9 @@ def _database_from_env() -> dict[str, Any]:
 # Django's SQLite backend, with this process's write transactions queued on a lock instead of
 # sleeping in SQLite's busy handler (cuakhau/db/sqlite/base.py).
 SQLITE_ENGINE = "cuakhau.db.sqlite"
+# Django's PostgreSQL backend, able to send a transaction's last statement and its COMMIT in one round trip
+# (cuakhau/db/postgresql/base.py).
+POSTGRESQL_ENGINE = "cuakhau.db.postgresql"
 
 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock at
 # BEGIN so two writers queue on busy_timeout instead of failing with "database is locked"
