@@ -17,6 +17,7 @@ in that same statement too (`record_change`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -212,9 +213,10 @@ def _append_in_one_statement(event: AuditEvent, writes: Sequence[Write], *,
     return bool(changed), True
 
 
-def _unchained_fields() -> list[Field[Any, Any]]:
-    return [field for field in AuditEvent._meta.concrete_fields
-            if isinstance(field, Field) and field.attname not in _CHAINED_COLUMNS]
+@functools.cache
+def _unchained_fields() -> tuple[Field[Any, Any], ...]:
+    return tuple(field for field in AuditEvent._meta.concrete_fields
+                 if isinstance(field, Field) and field.attname not in _CHAINED_COLUMNS)
 
 
 def _append_sql(connection: Any, writes: list[str], *, head_required: bool = False) -> str:

@@ -294,18 +294,21 @@ class PreparedUpdate:
         if len(where) != len(self.where) or any(value is None for value in where):
             raise ValueError(f"give a value that is not None for each of {self.where}")
         connection = connections[self.using]
-        statements: dict[tuple[Any, ...], str] = connection.__dict__.setdefault("_prepared_writes", {})
+        statements: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any] | None], list[Field[Any, Any]]]] = \
+            connection.__dict__.setdefault("_prepared_writes", {})
         shape = tuple((name, isinstance(value, Increment)) for name, value in values.items())
         key = (self, shape)
-        sql = statements.get(key)
-        if sql is None:
-            sql = statements[key] = self._sql(connection, shape)
-        params: list[Any] = []
-        for name, value in values.items():
-            field = _column(self.model, name)
-            params.append(value.by if isinstance(value, Increment) else field.get_db_prep_save(_key(value), connection))
-        for name, value in zip(self.where, where, strict=True):
-            params.append(_column(self.model, name).get_db_prep_value(_key(value), connection))
+        compiled = statements.get(key)
+        if compiled is None:
+            # The statement, and per value the field that adapts it (None: an increment, passed as it is).
+            compiled = statements[key] = (self._sql(connection, shape), [
+                None if increments else _column(self.model, name) for name, increments in shape],
+                [_column(self.model, name) for name in self.where])
+        sql, value_fields, where_fields = compiled
+        params: list[Any] = [value.by if field is None else field.get_db_prep_save(_key(value), connection)
+                             for field, value in zip(value_fields, values.values(), strict=True)]
+        params += [field.get_db_prep_value(_key(value), connection)
+                   for field, value in zip(where_fields, where, strict=True)]
         return Write(sql, params, self.using)
 
     def _sql(self, connection: Any, shape: tuple[tuple[str, bool], ...]) -> str:
