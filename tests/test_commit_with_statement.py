@@ -170,3 +170,19 @@ def test_a_receipt_already_recorded_leaves_nothing_behind_and_the_next_payment_g
     assert TripFee.objects.get(trip_id=second).receipt_number == "BL-2026-000124"
     assert TripFee.objects.get(trip_id=second).recorded_by == board.user
     assert audit.verify() == []
+
+
+def test_behind_a_pooler_without_prepared_statements_the_commit_still_goes_with_the_statement(
+        personas, submit, settings):  # type: ignore[no-untyped-def]
+    settings.PG_PREPARED_STATEMENTS = False  # CUAKHAU_PG_PREPARED_STATEMENTS=0: Django's client-side cursors
+    trip_id = confirmed_trip(personas, submit)
+    officer = personas.actor("customs.huunghi")
+    with transaction.atomic():
+        assert audit.record_change(flip(trip_id, "gate_entry_customs", "ok"), officer, "checkpoint.confirmed",
+                                   ends_transaction=True, trip_id=trip_id)
+        committed = on_another_connection(
+            lambda: Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_customs").state)
+    assert committed == ("confirmed" if connection.vendor == POSTGRESQL else "pending")
+    crossing_services.do_confirm_checkpoint(personas.actor("border.huunghi"), trip_id, "gate_entry_border_guard")
+    assert Trip.objects.get(pk=trip_id).stage == "at_gate"
+    assert audit.verify() == []
