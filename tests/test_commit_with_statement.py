@@ -22,6 +22,7 @@ from cuakhau.errors import Conflict, ValidationFailed
 from declarations import services as declaration_services
 from fees.models import TripFee
 from tests.conftest import vehicle
+from tests.test_audit import _confirming as flip  # the compare-and-set and the trip's version bump
 from tests.test_transshipment_and_fees import into_the_yard
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,12 +34,6 @@ def confirmed_trip(personas, submit, **registration) -> int:  # type: ignore[no-
     created = submit(**registration)
     declaration_services.do_confirm_registration(personas.actor("bql.huunghi"), created["id"])
     return int(created["trips"][0]["id"])
-
-
-def flip(trip_id: int, step: str, note: str) -> list:  # type: ignore[type-arg]
-    from tests.test_audit import _confirming
-
-    return _confirming(trip_id, step, note)
 
 
 def on_another_connection(read):  # type: ignore[no-untyped-def]
