@@ -7,12 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.db import DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.renderers import NinjaJSONEncoder
+from ninja.renderers import BaseRenderer, NinjaJSONEncoder
 from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
 
@@ -35,6 +36,27 @@ class BearerAuth(HttpBearer):
 bearer_auth = BearerAuth()
 AUTH = [bearer_auth, django_auth]
 
+# What orjson does not write itself goes through ninja's own encoder: times (ISO 8601, milliseconds, "Z" for
+# UTC, as Django writes them), decimals, lazy translations, schema instances.
+_encode_other = NinjaJSONEncoder().default
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def dump_json(data: Any) -> bytes:
+    """The API's JSON: the text Django's encoder writes, but UTF-8 instead of \\u escapes (Vietnamese and
+    Chinese names stay readable and shorter), written by orjson in a fraction of the time."""
+    return orjson.dumps(data, default=_encode_other, option=_JSON_OPTIONS)
+
+
+class JSONRenderer(BaseRenderer):
+    """Every API answer: the trip after a confirmation, the gate board with thousands of trucks."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return dump_json(data)
+
+
 api = NinjaAPI(
     title="Cửa khẩu số API",
     version="1",
@@ -43,6 +65,7 @@ api = NinjaAPI(
     auth=AUTH,
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=JSONRenderer(),
 )
 
 
@@ -213,7 +236,7 @@ def _replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str,
 def _as_json(body: BaseModel | dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, BaseModel):
         return json.loads(body.model_dump_json())
-    return json.loads(json.dumps(body, cls=NinjaJSONEncoder))  # e.g. datetimes as text, storable as JSON
+    return json.loads(dump_json(body))  # e.g. datetimes as text, as the first answer wrote them: storable as JSON
 
 
 def mount_routers() -> None:

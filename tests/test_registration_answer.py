@@ -21,3 +21,19 @@ def test_the_submit_answer_is_what_a_later_read_returns(personas):
     assert created.json() == stored.json()
     assert [t["plate"] for t in created.json()["trips"]] == ["12C12345", "12C54321"]
     assert [t["fee_vnd"] for t in created.json()["trips"]] == [None, None]
+
+
+
+def test_answers_keep_vietnamese_as_written_and_times_as_django_writes_them(personas):
+    """UTF-8 text, not \\u escapes, and the platform's time format (ISO 8601, milliseconds, offset)."""
+    import re
+
+    firm = personas.api("firm1")
+    created = firm.post("/registrations", registration_payload(vehicles=[vehicle(driver={
+        "name": "Nguyễn Thị Ánh", "identity_document": "001089012345", "phone": "0912 345 678"})]))
+    assert created.status_code == 201, created.content.decode()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)",
+                        created.json()["planned_arrival"]), created.json()["planned_arrival"]
+    trip = firm.get(f"/trips/{created.json()['trips'][0]['id']}")
+    assert trip.status_code == 200 and trip["Content-Type"] == "application/json; charset=utf-8"
+    assert "Nguyễn Thị Ánh".encode() in trip.content and b"\\u" not in trip.content
