@@ -6,8 +6,10 @@ one chain on SQLite and PostgreSQL alike.
 
 The head's lock is held until COMMIT, so every append of the whole platform waits for the one
 before it: the less happens between taking the lock and committing, the more appends per second.
-SQLite runs one writer at a time anyway, so there the head is read, the row inserted and the
-head moved in three statements. On PostgreSQL all three are one statement that computes the
+SQLite runs one writer at a time anyway, so there the event is hashed in Python from the head
+as this process last wrote it, and the head moved by compare-and-set against that value, then the
+row inserted: two statements (three, reading the head first, when another process wrote since or
+the process has not written yet). On PostgreSQL all three are one statement that computes the
 event's hash in the database from the head it has just locked: one round trip under the lock
 instead of three (each of which could also wait for the GIL in a busy server process). A change
 whose writes are plain UPDATEs (a checkpoint's compare-and-set and the trip's new stage) can ride
@@ -31,7 +33,7 @@ from django.utils import timezone
 
 from accounts.services import Actor
 from crossings.models import AuditEvent, AuditHead
-from cuakhau.db.prepared import PreparedRead, PreparedUpdate, Write, insert_rows, prepared_cursor
+from cuakhau.db.prepared import Increment, PreparedRead, PreparedUpdate, Write, insert_rows, prepared_cursor
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("at", "actor_name", "role", "agency_code", "gate_code", "ip_address", "action",
@@ -72,6 +74,12 @@ _lock_head = PreparedRead(lambda head_id: AuditHead.objects.select_for_update().
                           .values("last_id", "last_hash", "count"))
 
 _move_head = PreparedUpdate(AuditHead, where=("id",))
+_advance_head = PreparedUpdate(AuditHead, where=("id", "last_id", "last_hash"))
+
+# SQLite: the head (last id, last hash) as this process last moved it, by database alias. Only a hint: the
+# head moves by compare-and-set against it, so a stale value (another worker process appended since, or
+# the transaction that moved it rolled back) costs one statement and a read of the head, never a wrong link.
+_known_heads: dict[str, tuple[int, str]] = {}
 
 
 def record(actor: Actor, action: str, *, registration_number: str = "", trip_id: int | None = None,
@@ -145,14 +153,38 @@ def _new_event(actor: Actor, action: str, *, registration_number: str = "", trip
 
 
 def _append(event: AuditEvent) -> None:
-    """One statement on PostgreSQL when it can be; three otherwise."""
-    if connections[AuditEvent.objects.db].vendor != "postgresql" or _append_in_one_statement(event, ()) != (
-            True, True):
+    """One statement on PostgreSQL when it can be; two on SQLite when it can be; three otherwise."""
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor == "postgresql":
+        if _append_in_one_statement(event, ()) != (True, True):
+            _append_in_three_statements(event)
+    elif not _append_after_known_head(event, connection.alias):
         _append_in_three_statements(event)
+        _known_heads[connection.alias] = (event.id, event.hash)
+
+
+def _append_after_known_head(event: AuditEvent, alias: str) -> bool:
+    """SQLite: link the event to the head this process last wrote and move the head by compare-and-set;
+    False, with nothing written, if the head is not (or no longer) that one. Safe because SQLite's
+    transactions here take the write lock at BEGIN (cuakhau.db.sqlite): nobody moves the head between
+    the compare-and-set and the insert."""
+    known = _known_heads.pop(alias, None)
+    if known is None:
+        return False
+    last_id, last_hash = known
+    event.id, event.prev_hash = last_id + 1, last_hash
+    event.hash = _digest(event.id, event.prev_hash, _hashed_fields(event))
+    if not _advance_head((1, last_id, last_hash), {"last_id": event.id, "last_hash": event.hash,
+                                                    "count": Increment()}):
+        return False
+    insert_rows([event])  # append-only: no save() machinery on the hottest path (see cuakhau.db.prepared)
+    _known_heads[alias] = (event.id, event.hash)
+    return True
 
 
 def _append_in_three_statements(event: AuditEvent) -> None:
-    """Read the head under its lock, insert the event, move the head (SQLite; PostgreSQL's first event)."""
+    """Read the head under its lock, insert the event, move the head (SQLite's first event of a process, or
+    after another process wrote; PostgreSQL's first event)."""
     heads = _lock_head(head_id=1)
     if heads:
         head = heads[0]

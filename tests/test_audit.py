@@ -261,7 +261,43 @@ def test_an_append_is_one_statement_on_postgresql(personas):
         audit.record(officer, "checkpoint.confirmed", note="first")  # creates the head if there is none
         with CaptureQueriesContext(connection) as captured:
             audit.record(officer, "checkpoint.confirmed", note="second")
-    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    # SQLite: the head as this process last moved it, moved again by compare-and-set, and the row.
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert audit.verify() == []
+
+
+def test_an_append_after_another_process_moved_the_head_links_to_the_head_as_stored(personas):
+    """Another worker process appended since this one last did: the head this process remembers is stale."""
+    from django.db import connection, transaction
+
+    officer = personas.actor("customs.huunghi")
+    with transaction.atomic():
+        audit.record(officer, "checkpoint.confirmed", note="this process")
+        remembered = dict(audit._known_heads)
+        audit.record(officer, "checkpoint.confirmed", note="another process")
+        audit._known_heads.update(remembered)  # as the other process's append leaves this one's memory
+        latest = audit.record(officer, "checkpoint.confirmed", note="this process again")
+    before = AuditEvent.objects.get(pk=latest.pk - 1)
+    assert (latest.prev_hash, before.note) == (before.hash, "another process")
+    assert AuditHead.objects.get(pk=1).last_hash == latest.hash
+    assert audit.verify() == []
+    assert connection.vendor == "postgresql" or audit._known_heads[connection.alias] == (latest.pk, latest.hash)
+
+
+def test_an_append_after_a_rolled_back_one_links_to_the_last_event_kept(personas):
+    """The head this process remembers was moved by a transaction that rolled back."""
+    from django.db import transaction
+
+    officer = personas.actor("customs.huunghi")
+    with transaction.atomic():
+        kept = audit.record(officer, "checkpoint.confirmed", note="kept")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(officer, "checkpoint.confirmed", note="rolled back")
+        raise RuntimeError("the change it recorded failed")
+    with transaction.atomic():
+        latest = audit.record(officer, "checkpoint.confirmed", note="next")
+    assert (latest.pk, latest.prev_hash) == (kept.pk + 1, kept.hash)
+    assert not AuditEvent.objects.filter(note="rolled back").exists()
     assert audit.verify() == []
 
 
@@ -293,12 +329,14 @@ def test_a_change_and_its_event_are_written_together_and_chain(personas, submit)
     version = Trip.objects.get(pk=trip_id).version
     officer = personas.actor("customs.huunghi")
     assert officer.gate_code and officer.agency  # read now, not while counting the statements
-    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
-        assert audit.record_change(_confirming(trip_id, "gate_entry_customs", "ok"), officer,
-                                   "checkpoint.confirmed", trip_id=trip_id, checkpoint="gate_entry_customs")
-    # One round trip on PostgreSQL; on SQLite the two writes and the three statements of the append.
+    with transaction.atomic():
+        audit.record(officer, "registration.confirmed")  # this process has moved the head before
+        with CaptureQueriesContext(connection) as captured:
+            assert audit.record_change(_confirming(trip_id, "gate_entry_customs", "ok"), officer,
+                                       "checkpoint.confirmed", trip_id=trip_id, checkpoint="gate_entry_customs")
+    # One round trip on PostgreSQL; on SQLite the two writes and the two statements of the append.
     assert len([q for q in captured.captured_queries if q["sql"].strip().upper() not in {"BEGIN", "COMMIT"}
-                and "SAVEPOINT" not in q["sql"].upper()]) == (1 if connection.vendor == "postgresql" else 5)
+                and "SAVEPOINT" not in q["sql"].upper()]) == (1 if connection.vendor == "postgresql" else 4)
     assert Checkpoint.objects.get(trip_id=trip_id, name="gate_entry_customs").note == "ok"
     assert Trip.objects.get(pk=trip_id).version == version + 1
     event = last_event()
