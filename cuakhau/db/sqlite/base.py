@@ -16,11 +16,15 @@ and they are reentrant for a thread (a second connection of the same thread does
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
+from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
+
+from cuakhau.db.sqlite import checkpoints
 
 try:
     import fcntl
@@ -87,8 +91,28 @@ class _ProcessQueue:
 PROCESS_QUEUE = _ProcessQueue()
 
 
+@contextlib.contextmanager
+def writers_paused(database: str) -> Iterator[None]:
+    """Hold off every writer of `database` that takes these locks (this process's and the other workers')."""
+    with WRITE_LOCK:
+        PROCESS_QUEUE.acquire(database)
+        try:
+            yield
+        finally:
+            PROCESS_QUEUE.release(database)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_write_lock = ""  # the database whose locks this connection holds
+    _checkpointer: checkpoints.WalCheckpointer | None = None
+
+    def get_new_connection(self, conn_params):  # type: ignore[no-untyped-def]
+        connection = super().get_new_connection(conn_params)
+        database = str(self.settings_dict["NAME"])
+        self._checkpointer = checkpoints.checkpointer_for(database, functools.partial(writers_paused, database))
+        if self._checkpointer is not None:  # a thread copies the log (see checkpoints): writers only past this
+            connection.execute(f"PRAGMA wal_autocheckpoint={checkpoints.BACKSTOP_PAGES}")
+        return connection
 
     def create_cursor(self, name=None):  # type: ignore[no-untyped-def]
         return self.connection.cursor(factory=_CursorWrapper)
@@ -121,6 +145,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._commit()
         finally:
             self._release_write_lock()
+            if self._checkpointer is not None:
+                self._checkpointer.note_commit()
 
     def _rollback(self):  # type: ignore[no-untyped-def]
         try:

@@ -41,9 +41,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         from gunicorn.app.base import BaseApplication
 
+        from cuakhau.db.sqlite import checkpoints
         from cuakhau.wsgi import application
 
         freeze_loaded_code()
+        # SQLite: each worker copies the write-ahead log into the database in a thread of its own, not in the
+        # request that commits (a no-op on PostgreSQL, which checkpoints in its own background processes).
+        checkpoints.enable()
         workers = options["workers"] or int(os.environ.get("CUAKHAU_WORKERS", "0")) or 2
 
         settings = {"bind": options["bind"], "workers": workers, "threads": options["threads"],
