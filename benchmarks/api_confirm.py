@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         per_config = warm + args.pairs * args.trips + paced_budget
         needed = spare + len(configs) * per_config
         trip_ids = common.make_confirmed_trips(people, needed, province=11)
+        if env.database == "postgresql":  # autovacuum's statistics, as in production (SQLite has none unless asked)
+            common.analyze()
         setup_s = time.perf_counter() - started
         print(f"setup: {len(trip_ids)} confirmed trips on {env.database} in {setup_s:.1f} s", flush=True)
 

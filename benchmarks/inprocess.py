@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         people = common.make_people()
         warm = 100
         trip_ids = common.make_confirmed_trips(people, warm + args.rounds * args.requests, province=11)
+        if env.database == "postgresql":  # autovacuum's statistics, as in production (SQLite has none unless asked)
+            common.analyze()
         quiet = common.wait_for_quiet(args.quiet_wait) if args.quiet_wait else "no wait for quiet"
 
         from django.test import Client

@@ -97,13 +97,6 @@ def add_busy_gate(count: int, per_registration: int, at_gate: int) -> dict[str, 
     return {"seconds": time.perf_counter() - started, "trips": len(ids), "at_gate": min(at_gate, len(ids))}
 
 
-def analyze() -> None:
-    """Fresh planner statistics after the load, as autovacuum would give a real database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
 
 def counts() -> dict[str, int]:
     from crossings.models import Trip
@@ -399,7 +392,7 @@ def main(argv: list[str] | None = None) -> None:
 
         call_command("migrate", verbosity=0, interactive=False)
         facts: dict[str, Any] = {"demo": build_demo_data()}
-        analyze()
+        common.analyze()
         print(f"demo: {facts['demo']} {counts()}", flush=True)
         chosen = targets()
         page_list = [p for p in pages(chosen) if not args.only or args.only in p.label or "baseline" in p.label]
@@ -414,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
                         f"events.", timings))
         if args.busy:
             facts["busy"] = add_busy_gate(args.busy, args.per_registration, args.at_gate)
-            analyze()
+            common.analyze()
             print(f"busy: {facts['busy']} {counts()}", flush=True)
             busy = [p for p in busy_pages() if not args.only or args.only in p.label]
             timings, profiled = measure_all(page_list + busy, args)

@@ -332,14 +332,6 @@ def measure_bookings(people: common.People, count: int, processes: int, threads:
             "counter_mismatch": mismatched, "hours_used": hours_used, "processes": processes, "threads": threads}
 
 
-def analyze() -> None:
-    """Fresh planner statistics (and PostgreSQL's visibility map) after the bulk load, as autovacuum
-    would give a real database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
 
 # --- main ---------------------------------------------------------------------------------------------
 
@@ -356,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             loaded = bulk_trucks(people, args.active, args.history)
             slots = bulk_slots()
-            analyze()
+            common.analyze()
             load_seconds = time.perf_counter() - started
             print(f"loaded {loaded} and {slots} hour slots in {load_seconds:.1f} s", flush=True)
             # The board is timed in-process too: on a quiet machine, like the bookings below.
