@@ -121,6 +121,30 @@ def test_under_constant_writes_the_log_starts_over_instead_of_growing(background
         connection.close()
 
 
+def test_a_failing_checkpoint_is_counted_and_the_thread_goes_on(tmp_path):
+    path = tmp_path / "gate.sqlite3"
+    with sqlite3.connect(path, isolation_level=None) as writer:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE event (id INTEGER PRIMARY KEY, body TEXT)")
+
+        @contextlib.contextmanager
+        def lock_file_gone() -> Any:
+            raise OSError("no lock file")
+            yield
+
+        checkpointer = checkpoints.WalCheckpointer(str(path), pause_writers=lock_file_gone, gather_seconds=0.01,
+                                                   restart_pages=1)
+        checkpointer.start()
+        try:
+            for attempt in (1, 2):  # the second commit is still looked after
+                writer.execute("INSERT INTO event (body) VALUES (?)", [os.urandom(100).hex()])
+                checkpointer.note_commit()
+                assert wait_until(lambda attempt=attempt: checkpointer.failures >= attempt)
+            assert checkpointer.running  # the server's writers are not left to checkpoint alone for good
+        finally:
+            checkpointer.stop()
+
+
 def test_without_the_server_switch_a_writer_checkpoints_as_sqlite_does(own_database, tmp_path):
     connection = sqlite_connection(tmp_path / "gate.sqlite3")
     try:

@@ -96,7 +96,7 @@ class WalCheckpointer:
                 with self.pause_writers():
                     busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 self.restarts += 1
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:  # OSError: the other workers' lock file (`pause_writers`)
             # Writers still checkpoint past the backstop: the log stays bounded while this is failing.
             self.failures += 1
             if self.failures == 1 or self.failures % 1000 == 0:
