@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -383,4 +387,16 @@ def test_the_very_first_event_of_a_platform_can_come_with_a_change(personas, sub
     assert list(AuditEvent.objects.values_list("pk", "prev_hash")) == [(1, audit.GENESIS)]
     assert AuditHead.objects.get(pk=1).count == 1
     assert audit.verify() == []
+
+
+def test_verifying_a_database_that_is_not_set_up_says_so_instead_of_a_traceback(tmp_path):
+    # An operator pointing the command at the wrong data directory (here: an empty one).
+    environment = {**os.environ, "CUAKHAU_DATA_DIR": str(tmp_path)}
+    environment.pop("DATABASE_URL", None)
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, "-m", "cuakhau.cli", "audit", "verify"], env=environment,  # noqa: S603
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Cơ sở dữ liệu này chưa được thiết lập" in done.stderr and "cuakhau migrate" in done.stderr
 

@@ -1,6 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
 
 from crossings import audit
+
+
+def unapplied_migrations(alias: str = DEFAULT_DB_ALIAS) -> int:
+    executor = MigrationExecutor(connections[alias])
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 class Command(BaseCommand):
@@ -10,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["verify"])
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        # Run against the wrong data directory or an empty database, verify would fail on a missing table: say
+        # what is wrong instead (and never create the trail's tables here).
+        if unapplied_migrations():
+            raise CommandError(_("This database is not set up: run “cuakhau migrate” first, or point "
+                                 "CUAKHAU_DATA_DIR or DATABASE_URL at the platform's database."))
         problems = audit.verify()
         if problems:
             for problem in problems:
