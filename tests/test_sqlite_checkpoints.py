@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -55,13 +56,13 @@ def commit_rows(connection: Any, count: int, *, size: int = 200) -> None:
     connection.set_autocommit(True)
 
 
-def rows_in_database_file_alone(path: Path, tmp_path: Path) -> int:
-    """Rows of `event` in the database file itself, without what is still only in its write-ahead log."""
+def rows_in_database_file_alone(path: Path, tmp_path: Path, table: str = "event") -> int:
+    """Rows of `table` in the database file itself, without what is still only in its write-ahead log."""
     copy = tmp_path / "file-alone.sqlite3"
     shutil.copyfile(path, copy)
     with sqlite3.connect(copy) as reading:
         try:
-            return int(reading.execute("SELECT count(*) FROM event").fetchone()[0])
+            return int(reading.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - our own names
         except sqlite3.DatabaseError:  # not even the table is in the file yet, or copied halfway through a checkpoint
             return -1
 
@@ -166,10 +167,10 @@ def test_the_server_puts_a_write_into_the_database_file_while_it_runs(tmp_path):
     subprocess.run([*cuakhau, "migrate", "-v", "0"], env=environment, cwd=REPO, check=True, timeout=300)  # noqa: S603
     subprocess.run([*cuakhau, "createsuperuser", "--noinput", "--username", "chief", "--email", "c@example.vn"],  # noqa: S603
                    env=environment, cwd=REPO, check=True, timeout=120, capture_output=True)
-    with socket_port() as port:
-        server = subprocess.Popen([*cuakhau, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],  # noqa: S603
-                                  env=environment, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+    port = free_port()
+    server = subprocess.Popen([*cuakhau, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],  # noqa: S603
+                              env=environment, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         assert wait_until(lambda: _answers(f"{base}/healthz"), seconds=60)
@@ -179,17 +180,8 @@ def test_the_server_puts_a_write_into_the_database_file_while_it_runs(tmp_path):
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             assert answer.status == 200
         database = tmp_path / "cuakhau.sqlite3"
-
-        def tokens_in_file_alone() -> int:
-            copy = tmp_path / "file-alone.sqlite3"
-            shutil.copyfile(database, copy)
-            with sqlite3.connect(copy) as reading:
-                try:
-                    return int(reading.execute("SELECT count(*) FROM accounts_apitoken").fetchone()[0])
-                except sqlite3.DatabaseError:  # copied halfway through a checkpoint
-                    return -1
-
-        assert wait_until(lambda: tokens_in_file_alone() == 1, seconds=10)
+        assert wait_until(lambda: rows_in_database_file_alone(database, tmp_path, "accounts_apitoken") == 1,
+                          seconds=10)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
@@ -203,15 +195,8 @@ def _answers(url: str) -> bool:
         return False
 
 
-class socket_port:  # noqa: N801 - used as a context manager like a function
+def free_port() -> int:
     """A free loopback port (closed again before the server binds it)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return int(probe.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

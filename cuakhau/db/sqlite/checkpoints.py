@@ -54,7 +54,6 @@ class WalCheckpointer:
         self.runs = 0  # checkpoints made
         self.restarts = 0  # of which with the writers paused
         self.failures = 0
-        self.last_result: tuple[int, int, int] | None = None  # (busy, pages in the log, pages copied)
         self._committed = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
@@ -89,12 +88,12 @@ class WalCheckpointer:
 
     def checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
-            busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            busy, log_pages, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if not busy and log_pages >= self.restart_pages:
                 # What arrived while copying (the figures above do not show it), copied with no writer at work:
                 # the log is then entirely in the database, and the next writer starts it over.
                 with self.pause_writers():
-                    busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 self.restarts += 1
         except (sqlite3.Error, OSError) as error:  # OSError: the other workers' lock file (`pause_writers`)
             # Writers still checkpoint past the backstop: the log stays bounded while this is failing.
@@ -104,7 +103,6 @@ class WalCheckpointer:
                                error)
             return
         self.runs += 1
-        self.last_result = (busy, log_pages, copied)
 
 
 def enable() -> None:
