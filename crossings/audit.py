@@ -30,6 +30,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.db.models import Field
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.services import Actor
 from crossings.models import AuditEvent, AuditHead
@@ -291,18 +292,35 @@ def _append_sql(connection: Any, writes: list[str], *, head_required: bool = Fal
     """  # noqa: S608
 
 
+PROBLEM_MESSAGES = {
+    "edited": gettext_lazy("the row was edited after it was written"),
+    "inserted": gettext_lazy("a row was inserted into the chain"),
+    "deleted": gettext_lazy("a row was deleted"),
+    "tail_deleted": gettext_lazy("the last rows of the chain were deleted"),
+}
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int | None
-    problem: str  # "edited", "inserted", "deleted", "tail_deleted"
+    problem: str  # a key of PROBLEM_MESSAGES
 
     def __str__(self) -> str:
-        where = f"event {self.event_id}" if self.event_id is not None else "end of chain"
-        return f"{where}: {self.problem}"
+        """One line for the operator, in the active language: where, and what was done to the trail."""
+        if self.event_id is None:
+            where = gettext("End of the chain")
+        else:
+            where = gettext("Event %(id)s") % {"id": self.event_id}
+        return f"{where}: {PROBLEM_MESSAGES[self.problem]} ({self.problem})"
 
 
 def verify(batch_size: int = 5000) -> list[ChainProblem]:
     """Walk the chain and report every row that was edited, inserted or deleted."""
+    return check_chain(batch_size)[1]
+
+
+def check_chain(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
+    """(how many events were walked, the problems found): `verify`, with the count an operator is shown."""
     problems: list[ChainProblem] = []
     expected_prev = GENESIS
     expected_id = 1
@@ -330,7 +348,7 @@ def verify(batch_size: int = 5000) -> list[ChainProblem]:
             problems.append(ChainProblem(None, "inserted" if count > head.count else "deleted"))
     elif count:
         problems.append(ChainProblem(None, "inserted"))
-    return problems
+    return count, problems
 
 
 def _iterate(batch_size: int) -> Iterator[AuditEvent]:

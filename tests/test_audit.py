@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from crossings import audit
 from crossings import services as crossing_services
@@ -37,9 +38,11 @@ def verify_command() -> str:
 
 
 def failing_verify() -> str:
+    """What the operator reads: each problem, then the verdict with their number."""
     err = StringIO()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError) as failure:
         call_command("audit", "verify", stdout=StringIO(), stderr=err)
+    assert str(failure.value).startswith("Nhật ký kiểm toán KHÔNG nguyên vẹn. Số vấn đề tìm thấy:")
     return err.getvalue()
 
 
@@ -103,7 +106,7 @@ def test_every_action_writes_who_role_agency_gate_address_and_note(personas):
     assert (last_event().action, last_event().gate_code) == ("registration.cancelled", "huu-nghi")
 
     assert audit.verify() == []
-    assert "intact" in verify_command()
+    assert f"Nhật ký kiểm toán nguyên vẹn: đã kiểm tra {AuditEvent.objects.count()} sự kiện." in verify_command()
 
 
 def test_an_enterprise_action_is_filed_under_the_gate_it_concerns(personas, submit):
@@ -167,8 +170,10 @@ def test_editing_a_row_is_detected_and_named(chain, field, value):
     AuditEvent.objects.filter(pk=target).update(**{field: value})
     problems = audit.verify()
     assert [(p.event_id, p.problem) for p in problems] == [(target, "edited")]
-    assert f"event {target}" in str(problems[0])
-    assert f"event {target}" in failing_verify()
+    assert str(problems[0]) == f"Sự kiện {target}: dòng đã bị sửa sau khi được ghi (edited)"
+    with translation.override("zh-hans"):
+        assert str(problems[0]) == f"事件 {target}: 该记录在写入后被修改 (edited)"
+    assert f"Sự kiện {target}: dòng đã bị sửa" in failing_verify()
 
 
 def test_editing_a_row_and_recomputing_its_hash_is_still_detected(chain):
@@ -185,13 +190,13 @@ def test_deleting_a_middle_row_is_detected_and_named(chain):
     AuditEvent.objects.filter(pk=chain[2]).delete()
     problems = audit.verify()
     assert (chain[2], "deleted") in [(p.event_id, p.problem) for p in problems]
-    assert f"event {chain[2]}" in failing_verify()
+    assert f"Sự kiện {chain[2]}: một dòng đã bị xóa (deleted)" in failing_verify()
 
 
 def test_deleting_the_last_row_is_detected(chain):
     AuditEvent.objects.filter(pk=chain[-1]).delete()
     assert [p.problem for p in audit.verify()] == ["tail_deleted"]
-    failing_verify()
+    assert "Cuối chuỗi: các dòng cuối của chuỗi đã bị xóa (tail_deleted)" in failing_verify()
 
 
 def test_deleting_the_last_rows_and_the_head_together_is_detected(chain):
@@ -236,7 +241,7 @@ def test_a_forged_row_with_a_made_up_hash_is_named(chain):
                               prev_hash=last.hash, hash="f" * 64)
     problems = audit.verify()
     assert (last.pk + 1, "edited") in [(p.event_id, p.problem) for p in problems]
-    assert f"event {last.pk + 1}" in failing_verify()
+    assert f"Sự kiện {last.pk + 1}: dòng đã bị sửa" in failing_verify()
 
 
 def test_text_in_any_script_and_with_json_escapes_hashes_the_same_when_verified(personas):

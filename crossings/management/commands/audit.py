@@ -23,9 +23,11 @@ class Command(BaseCommand):
         if unapplied_migrations():
             raise CommandError(_("This database is not set up: run “cuakhau migrate” first, or point "
                                  "CUAKHAU_DATA_DIR or DATABASE_URL at the platform's database."))
-        problems = audit.verify()
+        checked, problems = audit.check_chain()
         if problems:
             for problem in problems:
                 self.stderr.write(str(problem))
-            raise CommandError(f"audit trail is NOT intact: {len(problems)} problem(s)")
-        self.stdout.write(self.style.SUCCESS("audit trail intact"))
+            raise CommandError(_("The audit trail is NOT intact. Problems found: %(count)d.")
+                               % {"count": len(problems)})
+        self.stdout.write(self.style.SUCCESS(_("The audit trail is intact: %(count)d events checked.")
+                                             % {"count": checked}))
