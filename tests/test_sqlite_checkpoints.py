@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from django.db.utils import ConnectionHandler
 
-from cuakhau.db.sqlite import checkpoints
+from cuakhau.db.sqlite import base, checkpoints
 from cuakhau.settings import _SQLITE_OPTIONS, SQLITE_ENGINE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,6 +119,36 @@ def test_under_constant_writes_the_log_starts_over_instead_of_growing(background
         # Without starting over, the log would hold every page written (until the writers' backstop).
         assert wal_pages(path) < min(written_pages / 2, checkpoints.BACKSTOP_PAGES)
         assert wait_until(lambda: rows_in_database_file_alone(path, tmp_path) == commits * 10)
+    finally:
+        connection.close()
+
+
+def test_a_pause_of_the_writers_goes_before_a_writer_that_begins_again_at_once(own_database, tmp_path):
+    # A lock does not queue: without the pause going first, a writer committing back-to-back takes the
+    # lock again before the waiting checkpoint thread wakes up, and the log grows to the backstop.
+    path = tmp_path / "gate.sqlite3"
+    connection = sqlite_connection(path)
+    happened: list[str] = []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE event (id INTEGER PRIMARY KEY, body TEXT)")
+        connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO event (body) VALUES ('first')")
+
+        def pause() -> None:
+            with base.writers_paused(str(path)):
+                happened.append("pause")
+
+        pausing = threading.Thread(target=pause)
+        pausing.start()
+        assert wait_until(lambda: base.PAUSE_QUEUE._asked == 1)  # waiting for the writer's transaction
+        connection.commit()
+        connection.set_autocommit(True)
+        commit_rows(connection, 1)  # begins again at once
+        happened.append("next write")
+        pausing.join(5)
+        assert happened == ["pause", "next write"]
     finally:
         connection.close()
 

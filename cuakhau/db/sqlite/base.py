@@ -34,6 +34,53 @@ except ImportError:  # not on this system: processes fall back to SQLite's busy 
 WRITE_LOCK = threading.RLock()
 
 
+class _PauseQueue:
+    """Lets a pause of the writers (the checkpoint thread's) go ahead of the writers that come after it.
+
+    A lock does not queue its waiters: a thread that commits and begins again at once takes WRITE_LOCK
+    back before a thread woken by the release can, so under back-to-back writes `writers_paused()` could
+    wait indefinitely, and the write-ahead log would grow to the writers' backstop. A writer therefore
+    first waits while a pause is asked for, unless its thread already holds WRITE_LOCK (a second
+    connection of the same thread), which the pause waits for."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._asked = 0
+
+    @contextlib.contextmanager
+    def asked(self) -> Iterator[None]:
+        with self._condition:
+            self._asked += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._asked -= 1
+                if not self._asked:
+                    self._condition.notify_all()
+
+    def let_pauses_go_first(self) -> None:
+        if not self._asked:  # read without the lock: a pause asked a moment later waits on WRITE_LOCK as before
+            return
+        if WRITE_LOCK._is_owned():  # type: ignore[attr-defined]  # the pause waits for this thread: no waiting
+            return
+        with self._condition:
+            self._condition.wait_for(lambda: not self._asked)
+
+
+PAUSE_QUEUE = _PauseQueue()
+
+
+def _no_pause_of_the_parent() -> None:
+    # A forked child has none of its parent's threads: a pause the parent's checkpoint thread had asked for
+    # would never end in the child.
+    global PAUSE_QUEUE
+    PAUSE_QUEUE = _PauseQueue()
+
+
+os.register_at_fork(after_in_child=_no_pause_of_the_parent)
+
+
 # Statements longer than this (bulk inserts, long IN lists: each row count its own text) are converted
 # every time rather than kept: the cache holds at most 1,024 × 8 KB.
 _REMEMBERED_STATEMENT_LENGTH = 8192
@@ -94,7 +141,7 @@ PROCESS_QUEUE = _ProcessQueue()
 @contextlib.contextmanager
 def writers_paused(database: str) -> Iterator[None]:
     """Hold off every writer of `database` that takes these locks (this process's and the other workers')."""
-    with WRITE_LOCK:
+    with PAUSE_QUEUE.asked(), WRITE_LOCK:
         PROCESS_QUEUE.acquire(database)
         try:
             yield
@@ -118,6 +165,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.connection.cursor(factory=_CursorWrapper)
 
     def _start_transaction_under_autocommit(self) -> None:
+        PAUSE_QUEUE.let_pauses_go_first()
         WRITE_LOCK.acquire()
         database = str(self.settings_dict["NAME"])
         try:
