@@ -21,13 +21,20 @@ class Unauthorized(ServiceError):
     default_code = "unauthorized"
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut})
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def sign_in(request: HttpRequest, credentials: TokenIn):  # type: ignore[no-untyped-def]
     user = authenticate(request, username=credentials.username, password=credentials.password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
-    token, secret = issue_token(user, TokenKind.SESSION)  # type: ignore[arg-type]
-    return TokenOut(token=secret, expires_at=token.expires_at)
+
+    def sign_in_once():  # type: ignore[no-untyped-def]
+        token, secret = issue_token(user, TokenKind.SESSION)  # type: ignore[arg-type]
+        return 200, TokenOut(token=secret, expires_at=token.expires_at)
+
+    # A retry with the same Idempotency-Key issues no second token, and (a secret being shown once) gets the
+    # first one's expiry with the token blanked: a client that lost the answer signs in again with a new key.
+    return idempotent(request, sign_in_once, secret_fields=("token",), user=user,
+                      fingerprinted=credentials.username.encode())
 
 
 @router.get("/api-keys", response=list[ApiKeyOut])

@@ -184,7 +184,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel | dict[str, Any]]],
-               secret_fields: tuple[str, ...] = ()) -> Status[BaseModel | dict[str, Any]] | HttpResponse:
+               secret_fields: tuple[str, ...] = (), user: Any = None,
+               fingerprinted: bytes | None = None) -> Status[BaseModel | dict[str, Any]] | HttpResponse:
     """Run a write once per Idempotency-Key: a retry gets the first answer and changes nothing.
 
     The action answers with a schema instance, or with a dict that our own code built in the response
@@ -193,6 +194,10 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
 
     The action and the record of its answer commit in one transaction; a concurrent duplicate
     fails on the unique key, rolls back its own work and answers with the stored result.
+
+    Keys belong to the signed-in user, or to `user` where the request carries no token (a sign-in). The
+    request is told apart from another one with the same key by its line and body, or by `fingerprinted`
+    instead of the body where the body holds a secret (a password must not be kept, even hashed quickly).
     """
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     if not key:
@@ -203,9 +208,10 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
         return Status(status, body)
     if len(key) > 200:
         raise ValidationFailed({IDEMPOTENCY_HEADER: [_("Use a key of at most 200 characters.")]})
-    user = request.auth  # type: ignore[attr-defined]
+    if user is None:
+        user = request.auth  # type: ignore[attr-defined]
     request_line = f"{request.method} {request.path}\n".encode()
-    fingerprint = hashlib.sha256(request_line + request.body).hexdigest()
+    fingerprint = hashlib.sha256(request_line + (request.body if fingerprinted is None else fingerprinted)).hexdigest()
     try:
         with transaction.atomic():
             stored = IdempotencyRecord.objects.filter(user=user, key=key).first()

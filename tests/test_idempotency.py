@@ -6,7 +6,7 @@ from accounts.models import ApiToken, IdempotencyRecord
 from crossings.models import AuditEvent, Checkpoint, Trip
 from declarations import services as declaration_services
 from declarations.models import Consignment, Registration
-from tests.conftest import registration_payload, vehicle
+from tests.conftest import ApiClient, registration_payload, vehicle
 
 
 def key(value: str) -> dict[str, str]:
@@ -143,3 +143,22 @@ def test_a_retried_api_key_creation_never_stores_the_secret_in_clear(personas):
     assert retry.json()["id"] == first.json()["id"]
     assert retry.json()["key"] != secret, "the secret is shown once"
     assert ApiToken.objects.filter(kind="api_key").count() == 1
+
+
+def test_a_retried_sign_in_issues_no_second_token_and_keeps_no_password(personas):
+    personas.user("firm1")
+    credentials = {"username": "firm1", "password": "demo12345"}
+    first = ApiClient(None).post("/auth/token", credentials, **key("sign-in-1"))
+    assert first.status_code == 200, first.json()
+    retry = ApiClient(None).post("/auth/token", credentials, **key("sign-in-1"))
+    assert retry.status_code == 200
+    assert retry.json()["expires_at"] == first.json()["expires_at"]
+    assert retry.json()["token"] == "", "a token is shown once"
+    assert ApiToken.objects.filter(kind="session").count() == 1
+    record = IdempotencyRecord.objects.get(key="sign-in-1")
+    assert record.user.username == "firm1"
+    assert first.json()["token"] not in str(record.response)
+    # The first token works; the password is needed for the retry too.
+    assert ApiClient(None).get("/registrations", Authorization=f"Bearer {first.json()['token']}").status_code == 200
+    wrong = ApiClient(None).post("/auth/token", {**credentials, "password": "guess"}, **key("sign-in-1"))
+    assert wrong.status_code == 401
