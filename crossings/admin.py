@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from crossings.models import AuditEvent, AuditHead, Checkpoint, TransshipmentVehicle, Trip
+from cuakhau.lib.people import mask_identity, mask_phone
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,6 +70,17 @@ class TransshipmentVehicleAdmin(ReadOnlyAdmin):
     list_display = ["plate", "driver_name", "trip", "entered_at", "exited_at"]
     search_fields = ["plate", "driver_name", "trip__registration__number"]
     list_select_related = ["trip__registration"]
+    # The driver's ID and phone are personal data (enterprises.admin.DriverAdmin): masked here too.
+    fields = ["trip", "plate", "driver_name", "masked_identity_document", "masked_phone", "entered_at", "exited_at"]
+    readonly_fields = ["masked_identity_document", "masked_phone"]
+
+    @admin.display(description=_("driver ID or passport"))
+    def masked_identity_document(self, vehicle: TransshipmentVehicle) -> str:
+        return mask_identity(vehicle.driver_identity_document)
+
+    @admin.display(description=_("driver phone"))
+    def masked_phone(self, vehicle: TransshipmentVehicle) -> str:
+        return mask_phone(vehicle.driver_phone)
 
 
 @admin.register(AuditEvent)

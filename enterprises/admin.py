@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from cuakhau.lib.people import mask_identity, mask_phone
 from enterprises.models import Driver, Enterprise, Vehicle
 
 
@@ -18,12 +20,29 @@ class VehicleAdmin(admin.ModelAdmin):
     search_fields = ["plate", "owner__name", "owner__tax_code"]
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
+    # Follows from the plate (Vehicle.clean), as in a registration.
+    readonly_fields = ["country"]
 
 
 @admin.register(Driver)
 class DriverAdmin(admin.ModelAdmin):
-    # Identity documents and phones are personal data: searchable by staff, not listed.
+    # Identity documents and phones are personal data, shown in clear only to the declaring enterprise and the
+    # officers of the trip's gate: staff find a driver by a number they already have, and see it masked.
+    # Drivers come from registrations, so none is added here.
     list_display = ["name", "enterprise"]
     search_fields = ["name", "identity_document", "enterprise__name", "enterprise__tax_code"]
     list_select_related = ["enterprise"]
     autocomplete_fields = ["enterprise"]
+    fields = ["name", "enterprise", "masked_identity_document", "masked_phone"]
+    readonly_fields = ["masked_identity_document", "masked_phone"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description=_("ID or passport number"))
+    def masked_identity_document(self, driver: Driver) -> str:
+        return mask_identity(driver.identity_document)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, driver: Driver) -> str:
+        return mask_phone(driver.phone)

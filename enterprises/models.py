@@ -68,6 +68,19 @@ class Vehicle(models.Model):
 
         return format_plate(self.plate)
 
+    def clean(self) -> None:
+        # "29C-123.45", "29c12345" and "29C 123.45" are one truck: stored in one form, whoever types it.
+        from django.core.exceptions import ValidationError
+
+        from cuakhau.lib.errors import InvalidValue
+        from cuakhau.lib.plates import normalize_plate, plate_country
+
+        try:
+            self.plate = normalize_plate(self.plate)
+        except InvalidValue as error:
+            raise ValidationError({"plate": error.message}) from error
+        self.country = plate_country(self.plate)
+
 
 class Driver(models.Model):
     """Personal data: identity document and phone are shown only to the declaring enterprise and

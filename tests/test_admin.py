@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crossings.models import AuditEvent, Checkpoint, Trip
+from enterprises.models import Vehicle
 from tests.conftest import make_user
 
 OUR_APPS = {"accounts", "gates", "enterprises", "declarations", "crossings", "fees"}
@@ -79,3 +80,29 @@ def test_api_token_secret_hash_is_not_shown(admin_client_with_data):
     assert page.status_code == 200
     assert token.secret_hash.encode() not in page.content
     assert b'name="secret_hash"' not in page.content
+
+
+@pytest.mark.parametrize(("typed", "stored", "country"),
+                         [("29c 123.45", "29C12345", "VN"), ("桂A·12345", "桂A12345", "CN")])
+def test_a_plate_typed_in_the_admin_is_stored_as_the_platform_stores_it(admin_client_with_data, typed, stored,
+                                                                        country):
+    client = admin_client_with_data
+    add = reverse("admin:enterprises_vehicle_add")
+    response = client.post(add, {"plate": typed, "load_class": "ge18"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    vehicle = Vehicle.objects.get(plate=stored)
+    assert vehicle.country == country
+    # The same truck typed another way is the same truck: refused, not a second vehicle.
+    again = client.post(add, {"plate": stored, "load_class": "lt4"})
+    assert again.status_code == 200
+    assert Vehicle.objects.filter(plate=stored).count() == 1
+
+
+def test_a_wrong_plate_in_the_admin_gets_the_platforms_message(admin_client_with_data):
+    client = admin_client_with_data
+    client.cookies["django_language"] = "vi"
+    response = client.post(reverse("admin:enterprises_vehicle_add"), {"plate": "ABC", "load_class": "ge18"},
+                           headers={"Accept-Language": "vi"})
+    assert response.status_code == 200
+    assert "Biển số" in response.content.decode()
+    assert not Vehicle.objects.filter(plate__icontains="ABC").exists()

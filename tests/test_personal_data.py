@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from crossings import services as crossing_services
+from crossings.models import TransshipmentVehicle, Trip
 from declarations import services as declaration_services
-from tests.conftest import ApiClient, registration_payload, vehicle
+from enterprises.models import Driver
+from tests.conftest import ApiClient, make_user, registration_payload, vehicle
 
 ID_NUMBER = "001089012345"
 PHONE = "+84912345678"
@@ -135,3 +139,39 @@ def test_the_public_gate_pages_carry_no_personal_data(personas, huu_nghi_trip):
         response = anonymous.get(path)
         assert response.status_code == 200
         assert_hidden(response.content.decode())
+
+
+def test_the_django_admin_shows_them_masked(huu_nghi_trip):
+    client = Client()
+    client.force_login(make_user("root", superuser=True))
+    trip = Trip.objects.select_related("registration", "driver").get(pk=huu_nghi_trip)
+    receiving = TransshipmentVehicle.objects.get(trip=trip)
+    pages = [reverse("admin:enterprises_driver_change", args=[trip.driver.pk]),
+             reverse("admin:crossings_transshipmentvehicle_change", args=[receiving.pk]),
+             reverse("admin:crossings_trip_change", args=[trip.pk]),
+             reverse("admin:declarations_registration_change", args=[trip.registration.pk])]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_hidden(response.content.decode())
+    driver_page = client.get(pages[0]).content.decode()
+    assert "Nguyễn Văn An" in driver_page and "*" in driver_page
+    # Staff find a driver by a number they already have (echoed in the search box): the list shows the name only.
+    found = client.get(reverse("admin:enterprises_driver_changelist"), {"q": ID_NUMBER}).content.decode()
+    start = found.index("<tbody>", found.index('id="result_list"'))
+    rows = found[start:found.index("</tbody>", start)].replace(f"q%3D{ID_NUMBER}", "")  # links keep the query
+    assert "Nguyễn Văn An" in rows
+    assert_hidden(rows)
+    assert client.get(reverse("admin:enterprises_driver_add")).status_code == 403  # drivers come from registrations
+
+
+def test_renaming_a_driver_in_the_admin_keeps_the_id_and_phone(huu_nghi_trip):
+    client = Client()
+    client.force_login(make_user("root", superuser=True))
+    driver = Trip.objects.get(pk=huu_nghi_trip).driver
+    response = client.post(reverse("admin:enterprises_driver_change", args=[driver.pk]),
+                           {"name": "Nguyễn Văn Ân", "enterprise": driver.enterprise_id})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    renamed = Driver.objects.get(pk=driver.pk)
+    assert renamed.name == "Nguyễn Văn Ân"
+    assert (renamed.identity_document, renamed.phone) == (driver.identity_document, driver.phone) == (ID_NUMBER, PHONE)
