@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
@@ -15,6 +16,20 @@ from crossings.models import Outcome, Stage, TransshipmentVehicle, Trip
 from cuakhau.demo import PASSWORD, demo_accounts
 from declarations.models import Registration, RegistrationStatus
 from fees.models import TripFee
+
+# The accounts the issue asks for and README lists: a newcomer signs in with these names, not with the code's.
+DOCUMENTED_ACCOUNTS = {"admin", "province", "firm1", "firm2"} | {
+    f"{agency}.{gate}" for agency in ("bql", "customs", "border", "medical", "plant", "animal")
+    for gate in ("huunghi", "tanthanh")}
+
+
+def test_the_demo_accounts_are_the_documented_ones():
+    assert PASSWORD == "demo12345"
+    assert {account.username for account in demo_accounts()} == DOCUMENTED_ACCOUNTS
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "**`demo12345`**" in readme
+    for username in DOCUMENTED_ACCOUNTS:
+        assert f"| `{username}` |" in readme, username
 
 
 @pytest.mark.django_db

@@ -169,13 +169,39 @@ def test_list_trips(personas, submit):
 def test_the_province_supervisor_sees_trips_of_every_gate_of_the_province(personas, submit):
     huu_nghi = submit()
     tan_thanh = submit(as_="firm2", gate="tan-thanh", yard="bao-nguyen", vehicles=[vehicle(plate="14C-222.33")])
+    # Móng Cái is in Quảng Ninh, not in Lạng Sơn: not the Lạng Sơn supervisor's.
+    mong_cai = submit(as_="firm2", gate="mong-cai", yard="mong-cai", vehicles=[vehicle(plate="14C-333.44")])
     province = personas.api("province")
     gates = {t["gate"] for t in province.get("/trips").json()}
     assert gates == {"huu-nghi", "tan-thanh"}
     assert {t["plate"] for t in province.get("/trips?gate=tan-thanh").json()} == {"14C22233"}
+    assert province.get("/trips?gate=mong-cai").json() == []
     for registration in (huu_nghi, tan_thanh):
         assert province.get(f"/trips/{registration['trips'][0]['id']}").status_code == 200
         assert province.get(f"/registrations/{registration['id']}").status_code == 200
+    assert province.get(f"/trips/{mong_cai['trips'][0]['id']}").status_code == 404
+    assert province.get(f"/registrations/{mong_cai['id']}").status_code == 404
+    assert mong_cai["number"] not in {r["number"] for r in province.get("/registrations").json()}
+
+
+def test_trips_are_found_by_their_status(personas, submit):
+    confirmed = confirmed_registration(personas, submit)
+    declared = submit(vehicles=[vehicle(plate="14C-222.33")])
+    cancelled = submit(vehicles=[vehicle(plate="14C-333.44")])
+    assert personas.api("firm1").post(f"/registrations/{cancelled['id']}/cancel").status_code == 200
+    board = personas.api("bql.huunghi")
+
+    def plates(status: str) -> set[str]:
+        response = board.get(f"/trips?status={status}")
+        assert response.status_code == 200, response.json()
+        return {t["plate"] for t in response.json()}
+
+    assert plates("registered") == {"12C12345"}
+    assert plates("declared") == {"14C22233", "14C33344"}  # a stage: how far the truck got, cancelled or not
+    assert plates("cancelled") == {"14C33344"}  # an outcome
+    assert plates("active") == {"12C12345", "14C22233"}
+    assert confirmed["trips"][0]["id"] in {t["id"] for t in board.get("/trips?status=registered&gate=huu-nghi").json()}
+    assert declared["number"] != confirmed["number"]
 
 
 def test_get_trip(personas, submit):
