@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -9,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crossings import services as crossing_services
-from crossings.models import TransshipmentVehicle, Trip
+from crossings.models import AuditEvent, TransshipmentVehicle, Trip
 from declarations import services as declaration_services
 from enterprises.models import Driver
 from tests.conftest import ApiClient, make_user, registration_payload, vehicle
@@ -175,3 +176,21 @@ def test_renaming_a_driver_in_the_admin_keeps_the_id_and_phone(huu_nghi_trip):
     renamed = Driver.objects.get(pk=driver.pk)
     assert renamed.name == "Nguyễn Văn Ân"
     assert (renamed.identity_document, renamed.phone) == (driver.identity_document, driver.phone) == (ID_NUMBER, PHONE)
+
+
+def test_a_whole_crossing_leaves_no_id_or_phone_in_the_logs_or_the_audit_trail(personas, submit, caplog):
+    caplog.set_level(logging.DEBUG)
+    registration = submit(vehicles=[vehicle(plate="桂A12345", journey="transship",
+                                            driver={"name": "Nguyễn Văn An", "identity_document": ID_NUMBER,
+                                                    "phone": "0912 345 678"})])
+    assert personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm").status_code == 200
+    trip_id = registration["trips"][0]["id"]
+    for role, step in (("border.huunghi", "gate_entry_border_guard"), ("customs.huunghi", "gate_entry_customs"),
+                       ("bql.huunghi", "yard_entry")):
+        assert personas.api(role).post(f"/trips/{trip_id}/checkpoints/{step}").status_code == 200
+    added = personas.api("bql.huunghi").post(f"/trips/{trip_id}/receiving-vehicles", RECEIVING)
+    assert added.status_code in (200, 201), added.json()
+    events = list(AuditEvent.objects.values())
+    assert len(events) >= 5
+    assert_hidden(json.dumps(events, default=str, ensure_ascii=False))
+    assert_hidden(caplog.text)

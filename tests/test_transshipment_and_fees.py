@@ -164,6 +164,9 @@ FEE_CASES = [
      {"plate": "桂A12345", "driver": CHINESE_DRIVER, "journey": "inland", "permit_number": "GX-1",
       "load_class": "c40"}, "reexport_transit", 2_500_000, 130, 3_250_000),
     ("transit", "transit", DURIAN, {}, "reexport_transit", 2_000_000, 100, 2_000_000),
+    ("border transshipment", "transshipment", ELECTRONICS, {"plate": "桂A12345", "driver": CHINESE_DRIVER,
+                                                            "journey": "transship"},
+     "reexport_transit", 2_000_000, 30, 600_000),
 ]
 
 
