@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from accounts.schemas import ErrorOut
 from accounts.services import Actor
-from crossings import reads, services
-from crossings.models import Outcome, Stage
+from crossings import exports, reads, services
+from crossings.models import Outcome, Stage, Trip
 from crossings.schemas import ConfirmIn, ReceivingVehicleIn, ReceivingVehicleOut, TripListOut, TripOut
 from cuakhau.api import current_actor, idempotent
-from cuakhau.errors import NotFound, ValidationFailed
+from cuakhau.errors import Message, NotFound, ValidationFailed
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.plates import format_plate, normalize_plate
 
@@ -29,36 +32,110 @@ def trip_answer(actor: Actor, trip_id: int) -> TripOut:
     return TripOut.model_validate(document)
 
 
-class TripFilters(Schema):
+class TripSearch(Schema):
+    """What the list and the export filter on."""
+
     plate: str = ""
     gate: str = ""
     status: str = ""
+
+
+class TripFilters(TripSearch):
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
-@router.get("/trips", response={200: list[TripListOut], **ERRORS})
-def list_trips(request: HttpRequest, filters: Query[TripFilters]):  # type: ignore[no-untyped-def]
-    actor = current_actor(request)
+class TripExportFilters(TripSearch):
+    format: str = "csv"
+    date_from: str = ""
+    date_to: str = ""
+
+
+def search_trips(actor: Actor, search: TripSearch) -> QuerySet[Trip]:
+    """The trips the actor may see, filtered by plate, gate code and status (a stage or an outcome)."""
     query = services.trips_for(actor)
-    if filters.plate:
+    if search.plate:
         try:
-            query = query.filter(vehicle__plate=normalize_plate(filters.plate))
+            query = query.filter(vehicle__plate=normalize_plate(search.plate))
         except InvalidValue as error:
             raise ValidationFailed({"plate": [error.message]}) from error
-    if filters.gate:
-        query = query.filter(registration__gate__code=filters.gate)
-    if filters.status:
-        if filters.status not in STATUSES:
+    if search.gate:
+        query = query.filter(registration__gate__code=search.gate)
+    if search.status:
+        if search.status not in STATUSES:
             choices = ", ".join(sorted(STATUSES))
             raise ValidationFailed({"status": [_("Choose one of: %(values)s.") % {"values": choices}]})
-        field = "stage" if filters.status in Stage.values else "outcome"
-        query = query.filter(**{field: filters.status})
+        field = "stage" if search.status in Stage.values else "outcome"
+        query = query.filter(**{field: search.status})
+    return query
+
+
+@router.get("/trips", response={200: list[TripListOut], **ERRORS})
+def list_trips(request: HttpRequest, filters: Query[TripFilters]):  # type: ignore[no-untyped-def]
+    query = search_trips(current_actor(request), filters)
     return [{
         "id": t.pk, "registration_number": t.registration.number, "gate": t.registration.gate.code,
         "direction": t.registration.direction, "plate": t.vehicle.plate, "plate_display": format_plate(t.vehicle.plate),
         "stage": t.stage, "outcome": t.outcome,
     } for t in query.order_by("-created_at", "position")[filters.offset:filters.offset + filters.limit]]
+
+
+EXPORT_DAYS = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
+
+
+def _export_day(value: str, field: str, errors: dict[str, list[Message]]) -> dt.date | None:
+    if not value.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = [_("Enter a date such as 2026-11-24.")]
+        return None
+    first, last = EXPORT_DAYS
+    if not first <= day <= last:
+        errors[field] = [_("Enter a date between %(first)s and %(last)s.") % {"first": first, "last": last}]
+        return None
+    return day
+
+
+EXPORT_RESPONSES = {200: {"description": "The trips as a CSV file (UTF-8 with BOM) or an Excel workbook.",
+                          "content": {"text/csv": {"schema": {"type": "string"}},
+                                      exports.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+# Before /trips/{trip_id}, so that "export" is not taken for a trip id.
+@router.get("/trips/export", response=ERRORS, openapi_extra={"responses": EXPORT_RESPONSES})
+def export_trips(request: HttpRequest, filters: Query[TripExportFilters]):  # type: ignore[no-untyped-def]
+    """The trips of the list (same filters and permissions) as `format=csv` or `xlsx`, optionally by planned
+    arrival day (`date_from`, `date_to`, Vietnam's time). Driver ID and phone are always masked."""
+    actor = current_actor(request)
+    errors: dict[str, list[Message]] = {}
+    trips = None
+    try:
+        trips = search_trips(actor, filters)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if filters.format not in exports.FORMATS:
+        errors["format"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(exports.FORMATS)}]
+    date_from = _export_day(filters.date_from, "date_from", errors)
+    date_to = _export_day(filters.date_to, "date_to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["date_to"] = [_("The end date must not be before the start date.")]
+    if errors or trips is None:
+        raise ValidationFailed(errors)
+    trips = exports.arriving_between(trips, date_from, date_to)
+    exports.check_size(trips)
+    shown = exports.labels()
+    response: HttpResponse | StreamingHttpResponse
+    if filters.format == "xlsx":
+        response = HttpResponse(exports.xlsx_bytes(shown.headers, exports.rows(trips, shown)),
+                                content_type=exports.XLSX_TYPE)
+    else:
+        response = StreamingHttpResponse(exports.csv_chunks(shown.headers, exports.rows(trips, shown)),
+                                         content_type=exports.CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(filters.format)}"'
+    response["Cache-Control"] = "no-store"  # personal data, even masked, stays out of shared caches
+    return response
 
 
 @router.get("/trips/{trip_id}", response={200: TripOut, **ERRORS})

@@ -49,3 +49,24 @@ def test_officers_cannot_decide_or_confirm_at_another_gate(login, declared):
     assert login("province").post(f"/registrations/{registration.pk}/confirm/").status_code == 403
     assert login("firm1").post(f"/registrations/{registration.pk}/confirm/").status_code == 403
     assert login("bql.huunghi").post(f"/registrations/{registration.pk}/confirm/").status_code == 302
+
+
+SECRETS = ("001089012345", "+84912345678", "0912345678", "0912 345 678", "912 345 678")
+
+
+@pytest.mark.parametrize("page", ["/registrations/{registration}/", "/console/trips/{trip}/"])
+def test_the_drivers_id_and_phone_only_in_clear_for_the_enterprise_and_that_gates_officers(page, login, declared):
+    registration = declared(confirm=True)
+    url = page.format(registration=registration.pk, trip=registration.trips.get().pk)
+    clear_for = {"firm1", "customs.huunghi", "bql.huunghi"} if page.startswith("/registrations") else {
+        "customs.huunghi", "bql.huunghi"}
+    for role in (*clear_for, "province"):
+        response = login(role).get(url)
+        assert response.status_code == 200, role
+        text = response.content.decode()
+        assert "Nguyễn Văn An" in text, role
+        if role in clear_for:
+            assert "001089012345" in text, role
+        else:
+            assert not [secret for secret in SECRETS if secret in text], role
+            assert "*" in text
