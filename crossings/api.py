@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -115,27 +115,17 @@ def export_trips(request: HttpRequest, filters: Query[TripExportFilters]):  # ty
         trips = search_trips(actor, filters)
     except ValidationFailed as error:
         errors.update(error.errors)
-    if filters.format not in exports.FORMATS:
-        errors["format"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(exports.FORMATS)}]
+    try:
+        exports.check_format(filters.format)
+    except ValidationFailed as error:
+        errors.update(error.errors)
     date_from = _export_day(filters.date_from, "date_from", errors)
     date_to = _export_day(filters.date_to, "date_to", errors)
     if date_from and date_to and date_from > date_to:
         errors["date_to"] = [_("The end date must not be before the start date.")]
     if errors or trips is None:
         raise ValidationFailed(errors)
-    trips = exports.arriving_between(trips, date_from, date_to)
-    exports.check_size(trips)
-    shown = exports.labels()
-    response: HttpResponse | StreamingHttpResponse
-    if filters.format == "xlsx":
-        response = HttpResponse(exports.xlsx_bytes(shown.headers, exports.rows(trips, shown)),
-                                content_type=exports.XLSX_TYPE)
-    else:
-        response = StreamingHttpResponse(exports.csv_chunks(shown.headers, exports.rows(trips, shown)),
-                                         content_type=exports.CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{exports.filename(filters.format)}"'
-    response["Cache-Control"] = "no-store"  # personal data, even masked, stays out of shared caches
-    return response
+    return exports.download(exports.arriving_between(trips, date_from, date_to), filters.format)
 
 
 @router.get("/trips/{trip_id}", response={200: TripOut, **ERRORS})

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -231,3 +232,23 @@ def _xlsx_cell(sheet: Any, value: Cell) -> Any:
 
 def filename(extension: str) -> str:
     return f"trips-{timezone.now().astimezone(VIETNAM):%Y-%m-%d}.{extension}"
+
+
+def check_format(file_format: str) -> str:
+    if file_format not in FORMATS:
+        raise ValidationFailed({"format": [_("Choose one of: %(values)s.") % {"values": ", ".join(FORMATS)}]})
+    return file_format
+
+
+def download(trips: QuerySet[Trip], file_format: str) -> HttpResponse | StreamingHttpResponse:
+    """The trips as a file to save (`csv` or `xlsx`), in the active language; too many rows is a 422."""
+    check_size(trips)
+    shown = labels()
+    response: HttpResponse | StreamingHttpResponse
+    if file_format == "xlsx":
+        response = HttpResponse(xlsx_bytes(shown.headers, rows(trips, shown)), content_type=XLSX_TYPE)
+    else:
+        response = StreamingHttpResponse(csv_chunks(shown.headers, rows(trips, shown)), content_type=CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename(file_format)}"'
+    response["Cache-Control"] = "no-store"  # personal data, even masked, stays out of shared caches
+    return response

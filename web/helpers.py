@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +22,8 @@ def bounded_count(value: str | None, low: int, high: int) -> int:
     """A count asked for in the query string ("show more"), kept between low and high (low when absent or bad)."""
     return max(low, min(int(value), high)) if value and value.isdigit() else low
 
-View = Callable[..., HttpResponse]
+# What a view answers: a page, or a file streamed (an export).
+Answer = TypeVar("Answer", bound=HttpResponseBase)
 
 ERROR_TITLES = {
     403: _("Not allowed"),
@@ -62,11 +63,11 @@ def remember_profile(user: Any) -> None:
         profile_of(user)
 
 
-def with_actor(view: View) -> View:
+def with_actor(view: Callable[..., Answer]) -> Callable[..., Answer | HttpResponse]:
     """Sign-in required; the view receives the Actor; ServiceErrors become 403/404/409/422 answers."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Answer | HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         try:

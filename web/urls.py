@@ -7,6 +7,7 @@ app_name = "web"
 urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("trips/", views.trips, name="trips"),
+    path("trips/export/", views.trips_export, name="trips_export"),
     path("trips/<int:trip_id>/cancel/", views.trip_cancel, name="trip_cancel"),
     path("trips/<int:trip_id>/audit/", views.trip_audit, name="trip_audit"),
     path("trips/<int:trip_id>/booking/", booking.book, name="booking"),

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts.models import Profile
 from accounts.services import Actor, is_board
-from crossings import audit
+from crossings import audit, exports
 from crossings.models import Outcome, Stage, Trip
 from crossings.services import (
     STEP_LABELS,
@@ -125,15 +126,29 @@ STATUS_FILTERS = [(stage.value, stage.label) for stage in Stage] + [
 def trips(request: HttpRequest, actor: Actor) -> HttpResponse:
     status = request.GET.get("status", "")
     # Only what the list shows (trips_for also joins the declarant and the driver, for the truck pages).
-    query = (trips_for(actor).select_related(None).select_related("registration__gate", "vehicle")
+    query = (_trips_with_status(actor, status).select_related(None).select_related("registration__gate", "vehicle")
              .order_by("-created_at", "position"))
-    if status in Stage.values:
-        query = query.filter(stage=status, outcome=Outcome.ACTIVE)
-    elif status in Outcome.values:
-        query = query.filter(outcome=status)
     page = Paginator(query, 50).get_page(request.GET.get("page"))
     return render(request, "web/enterprise/trips.html", {
         "page": page, "status": status, "status_filters": STATUS_FILTERS, "actor": actor})
+
+
+@require_GET
+@with_actor
+def trips_export(request: HttpRequest, actor: Actor) -> HttpResponseBase:
+    """The list's trucks (same status filter) as a CSV or Excel file; driver ID and phone masked."""
+    file_format = exports.check_format(request.GET.get("format", "csv"))
+    return exports.download(_trips_with_status(actor, request.GET.get("status", "")), file_format)
+
+
+def _trips_with_status(actor: Actor, status: str) -> QuerySet[Trip]:
+    """The trucks the actor may see; a stage shows the trucks still on their way at it, an outcome the ended ones."""
+    query = trips_for(actor)
+    if status in Stage.values:
+        return query.filter(stage=status, outcome=Outcome.ACTIVE)
+    if status in Outcome.values:
+        return query.filter(outcome=status)
+    return query
 
 
 @require_http_methods(["GET", "POST"])
