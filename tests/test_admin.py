@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from crossings.models import AuditEvent, Checkpoint, Trip
 from enterprises.models import Vehicle
-from tests.conftest import make_user
+from gates.models import Gate, GoodsProtocol
+from tests.conftest import consignment, item, make_user, next_open_morning, registration_payload, vehicle
 
 OUR_APPS = {"accounts", "gates", "enterprises", "declarations", "crossings", "fees"}
 
@@ -106,3 +107,32 @@ def test_a_wrong_plate_in_the_admin_gets_the_platforms_message(admin_client_with
     assert response.status_code == 200
     assert "Biển số" in response.content.decode()
     assert not Vehicle.objects.filter(plate__icontains="ABC").exists()
+
+
+def test_a_closure_saved_in_the_admin_closes_the_gate_for_new_registrations(admin_client_with_data, personas):
+    closed_day = next_open_morning(days=2)
+    response = admin_client_with_data.post(reverse("admin:gates_closure_add"), {
+        "gate": Gate.objects.get(code="huu-nghi").pk, "reason": "Bão số 3",
+        "starts_at_0": f"{closed_day:%Y-%m-%d}", "starts_at_1": "00:00:00",
+        "ends_at_0": f"{closed_day:%Y-%m-%d}", "ends_at_1": "23:59:00"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    refused = personas.api("firm1").post("/registrations", registration_payload(
+        planned_arrival=closed_day.isoformat(), vehicles=[vehicle(plate="14C-555.66")]))
+    assert refused.status_code == 422
+    assert list(refused.json()["errors"]) == ["planned_arrival"]
+
+
+def test_a_gate_permitted_in_the_admin_takes_the_protocols_goods(admin_client_with_data, personas):
+    # Bird's nests (HS 0410) are exported through Hữu Nghị and Móng Cái only; the supervisor adds Tân Thanh.
+    nests = consignment(items=[item(hs_code="04100010", description="Tổ yến")])
+    payload = registration_payload(gate="tan-thanh", yard="bao-nguyen", direction="export", consignments=[nests],
+                                   vehicles=[vehicle(plate="14C-555.66")])
+    firm = personas.api("firm1")
+    refused = firm.post("/registrations", payload)
+    assert refused.status_code == 422, refused.json()
+    assert list(refused.json()["errors"]) == ["consignments.0.items.0.hs_code"], refused.json()
+    response = admin_client_with_data.post(reverse("admin:gates_protocolgate_add"), {
+        "protocol": GoodsProtocol.objects.get(hs_prefix="0410").pk, "gate": Gate.objects.get(code="tan-thanh").pk})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    accepted = firm.post("/registrations", payload)
+    assert accepted.status_code == 201, accepted.json()
