@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState
 
 
@@ -232,3 +235,22 @@ def test_a_chinese_truck_in_the_waiting_list_links_to_its_search(login, declared
     assert 'href="/console/?q=%E6%A1%82A12345"' in waiting, "the link searches for it, percent-encoded"
     found = client.get("/console/?q=%E6%A1%82A12345", headers={"HX-Request": "true"}).content.decode()
     assert "桂A·12345" in found
+
+
+def test_the_timeline_lists_every_step_in_workflow_order_and_never_shows_a_skipped_check_as_passed(login, declared):
+    registration = declared(confirm=True, vehicles=[{**_vehicle(), "plate": "29C12345"}])  # electronics, import
+    trip = registration.trips.get()
+    client = login("customs.huunghi")
+    client.post(f"/console/trips/{trip.pk}/confirm/gate_entry_customs/")  # before the border guard's step
+    page = client.get(f"/console/trips/{trip.pk}/").content.decode()
+    shown = re.findall(r'<li class="state-(\w+)">\s*<span class="mark" aria-hidden="true">(.)</span>\s*'
+                       r"<strong>[^<]*</strong> · ([^\n<]*)", page)
+    states = dict(Checkpoint.objects.filter(trip=trip).values_list("name", "state"))
+    expected = [step.name for step in wf.WORKFLOW if step.name in states]
+    assert [state for state, _, _ in shown] == [states[name] for name in expected]
+    by_name = dict(zip(expected, shown, strict=True))
+    for name in ("plant_quarantine", "animal_quarantine"):  # no plant nor animal goods
+        assert by_name[name] == ("not_required", "–", "Không yêu cầu"), name
+    assert by_name["medical_quarantine"] == ("pending", "…", "Đang chờ")  # an import: medical quarantine applies
+    assert by_name["gate_entry_customs"][:2] == ("confirmed", "✔")
+    assert by_name["gate_entry_border_guard"][0] == "pending"
