@@ -13,7 +13,7 @@ from pydantic import Field
 from accounts.schemas import ErrorOut
 from accounts.services import Actor
 from crossings import exports, reads, services
-from crossings.models import Outcome, Stage, Trip
+from crossings.models import Trip
 from crossings.schemas import ConfirmIn, ReceivingVehicleIn, ReceivingVehicleOut, TripListOut, TripOut
 from cuakhau.api import current_actor, idempotent
 from cuakhau.errors import Message, NotFound, ValidationFailed
@@ -22,7 +22,6 @@ from cuakhau.lib.plates import format_plate, normalize_plate
 
 router = Router(tags=["trips"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-STATUSES = frozenset(Stage.values) | frozenset(Outcome.values)
 
 
 def trip_answer(actor: Actor, trip_id: int) -> TripOut:
@@ -62,11 +61,10 @@ def search_trips(actor: Actor, search: TripSearch) -> QuerySet[Trip]:
     if search.gate:
         query = query.filter(registration__gate__code=search.gate)
     if search.status:
-        if search.status not in STATUSES:
-            choices = ", ".join(sorted(STATUSES))
+        if search.status not in services.TRIP_STATUSES:
+            choices = ", ".join(sorted(services.TRIP_STATUSES))
             raise ValidationFailed({"status": [_("Choose one of: %(values)s.") % {"values": choices}]})
-        field = "stage" if search.status in Stage.values else "outcome"
-        query = query.filter(**{field: search.status})
+        query = services.with_status(query, search.status)
     return query
 
 

@@ -44,6 +44,21 @@ def trips_for(actor: Actor) -> QuerySet[Trip]:
             .select_related("registration__gate", "registration__declarant", "vehicle", "driver"))
 
 
+# Trips that ended before crossing: they stay at the stage they reached, but are no longer "at" it.
+ENDED_BEFORE_CROSSING = (Outcome.RETURNED, Outcome.REJECTED, Outcome.CANCELLED, Outcome.NO_SHOW)
+TRIP_STATUSES = frozenset(Stage.values) | frozenset(Outcome.values)
+
+
+def with_status(trips: QuerySet[Trip], status: str) -> QuerySet[Trip]:
+    """Trips with a status as the lists offer it: a stage (the trucks at it, on their way or, at `left_gate`,
+    done) or an outcome. The API, the pages and the exports filter alike."""
+    if status in Stage.values:
+        return trips.filter(stage=status).exclude(outcome__in=ENDED_BEFORE_CROSSING)
+    if status in Outcome.values:
+        return trips.filter(outcome=status)
+    raise ValueError(status)
+
+
 def get_trip(actor: Actor, trip_id: int) -> Trip:
     trip = trips_for(actor).select_related("fee").filter(pk=trip_id).first()
     if trip is None:

@@ -197,7 +197,7 @@ def test_trips_are_found_by_their_status(personas, submit):
         return {t["plate"] for t in response.json()}
 
     assert plates("registered") == {"12C12345"}
-    assert plates("declared") == {"14C22233", "14C33344"}  # a stage: how far the truck got, cancelled or not
+    assert plates("declared") == {"14C22233"}  # a stage: the trucks at it, not the ones cancelled there
     assert plates("cancelled") == {"14C33344"}  # an outcome
     assert plates("active") == {"12C12345", "14C22233"}
     assert confirmed["trips"][0]["id"] in {t["id"] for t in board.get("/trips?status=registered&gate=huu-nghi").json()}

@@ -26,6 +26,7 @@ from crossings import audit, exports
 from crossings.models import Outcome, Stage, Trip
 from crossings.services import (
     STEP_LABELS,
+    TRIP_STATUSES,
     do_add_receiving_vehicle,
     do_cancel_trip,
     do_confirm_checkpoint,
@@ -33,6 +34,7 @@ from crossings.services import (
     get_trip,
     states_of,
     trips_for,
+    with_status,
 )
 from cuakhau.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from declarations.models import Registration, RegistrationStatus
@@ -142,13 +144,9 @@ def trips_export(request: HttpRequest, actor: Actor) -> HttpResponseBase:
 
 
 def _trips_with_status(actor: Actor, status: str) -> QuerySet[Trip]:
-    """The trucks the actor may see; a stage shows the trucks still on their way at it, an outcome the ended ones."""
+    """The trucks the actor may see, with the list's status (anything else: all of them)."""
     query = trips_for(actor)
-    if status in Stage.values:
-        return query.filter(stage=status, outcome=Outcome.ACTIVE)
-    if status in Outcome.values:
-        return query.filter(outcome=status)
-    return query
+    return with_status(query, status) if status in TRIP_STATUSES else query
 
 
 @require_http_methods(["GET", "POST"])

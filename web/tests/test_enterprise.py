@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossings.models import Outcome
+from crossings.models import Outcome, Stage, Trip
 from declarations.models import Registration
 from tests.conftest import consignment, item, next_open_morning, registration_payload, vehicle
 from web.forms import local_input_value
@@ -231,3 +231,20 @@ def test_errors_without_an_input_are_listed_at_the_top(login, declared):
     assert response.status_code == 422
     top = response.content.decode().split('id="regform"')[0]
     assert top.count("<li>") == 1, "the bad version is reported above the form"
+
+
+def test_a_stage_lists_the_trucks_at_it_and_a_truck_that_left_the_gate_is_under_both_its_names(login, declared):
+    done = declared(confirm=True)
+    Trip.objects.filter(registration=done).update(stage=Stage.LEFT_GATE, outcome=Outcome.COMPLETED)  # as left_gate does
+    waiting = declared(vehicles=[vehicle(plate="29C-999.99")])
+    cancelled = declared(vehicles=[vehicle(plate="29C-888.88")])
+    Trip.objects.filter(registration=cancelled).update(outcome=Outcome.CANCELLED)
+    client = login("firm1")
+
+    def listed(status: str) -> set[str]:
+        body = client.get("/trips/", {"status": status}).content.decode()
+        return {r.number for r in (done, waiting, cancelled) if r.number in body}
+
+    assert listed(Stage.LEFT_GATE) == listed(Outcome.COMPLETED) == {done.number}
+    assert listed(Stage.DECLARED) == {waiting.number}, "a cancelled truck is no longer waiting at 'declared'"
+    assert listed(Outcome.CANCELLED) == {cancelled.number}
