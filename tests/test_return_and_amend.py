@@ -176,6 +176,18 @@ def test_a_confirmed_registration_can_no_longer_be_amended(personas, submit):
     assert response.json()["code"] == "not_amendable"
 
 
+def test_a_cancelled_registration_can_no_longer_be_amended(personas, submit):
+    registration = submit()
+    firm = personas.api("firm1")
+    cancelled = firm.post(f"/registrations/{registration['id']}/cancel")
+    assert cancelled.status_code == 200
+    response = firm.patch(f"/registrations/{registration['id']}", {"version": cancelled.json()["version"],
+                                                                   "yard": "huu-nghi-chuyen-tai"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_amendable"
+    assert firm.get(f"/registrations/{registration['id']}").json()["yard"] == registration["yard"]
+
+
 def confirm_gate_entry(personas, trip_id: int) -> None:
     for who, step in (("border.huunghi", "gate_entry_border_guard"), ("customs.huunghi", "gate_entry_customs")):
         response = personas.api(who).post(f"/trips/{trip_id}/checkpoints/{step}")
