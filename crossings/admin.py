@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crossings.models import AuditEvent, AuditHead, Checkpoint, TransshipmentVehicle, Trip
+from cuakhau.admin import masked
 from cuakhau.lib.people import mask_identity, mask_phone
 
 
@@ -74,13 +75,8 @@ class TransshipmentVehicleAdmin(ReadOnlyAdmin):
     fields = ["trip", "plate", "driver_name", "masked_identity_document", "masked_phone", "entered_at", "exited_at"]
     readonly_fields = ["masked_identity_document", "masked_phone"]
 
-    @admin.display(description=_("driver ID or passport"))
-    def masked_identity_document(self, vehicle: TransshipmentVehicle) -> str:
-        return mask_identity(vehicle.driver_identity_document)
-
-    @admin.display(description=_("driver phone"))
-    def masked_phone(self, vehicle: TransshipmentVehicle) -> str:
-        return mask_phone(vehicle.driver_phone)
+    masked_identity_document = masked("driver_identity_document", mask_identity, _("driver ID or passport"))
+    masked_phone = masked("driver_phone", mask_phone, _("driver phone"))
 
 
 @admin.register(AuditEvent)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
 
 
@@ -16,3 +19,14 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+def masked(field: str, mask: Callable[[str], str], description: Any) -> Callable[[Any, Any], str]:
+    """A read-only admin column showing a personal-data field masked (`cuakhau.lib.people`): the admin is not
+    among those who may read a driver's ID or phone in clear."""
+
+    @admin.display(description=description)
+    def show(model_admin: Any, obj: Any) -> str:
+        return mask(getattr(obj, field))
+
+    return show

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cuakhau.admin import masked
 from cuakhau.lib.people import mask_identity, mask_phone
 from enterprises.models import Driver, Enterprise, Vehicle
 
@@ -39,10 +40,5 @@ class DriverAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 
-    @admin.display(description=_("ID or passport number"))
-    def masked_identity_document(self, driver: Driver) -> str:
-        return mask_identity(driver.identity_document)
-
-    @admin.display(description=_("phone"))
-    def masked_phone(self, driver: Driver) -> str:
-        return mask_phone(driver.phone)
+    masked_identity_document = masked("identity_document", mask_identity, _("ID or passport number"))
+    masked_phone = masked("phone", mask_phone, _("phone"))
