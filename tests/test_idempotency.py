@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+
+import pytest
+
 from accounts.models import ApiToken, IdempotencyRecord
-from crossings.models import AuditEvent, Checkpoint, Trip
+from crossings.models import AuditEvent, Checkpoint, TransshipmentVehicle, Trip
+from cuakhau.api import api
 from declarations import services as declaration_services
 from declarations.models import Consignment, Registration
 from tests.conftest import ApiClient, registration_payload, vehicle
@@ -162,3 +168,95 @@ def test_a_retried_sign_in_issues_no_second_token_and_keeps_no_password(personas
     assert ApiClient(None).get("/registrations", Authorization=f"Bearer {first.json()['token']}").status_code == 200
     wrong = ApiClient(None).post("/auth/token", {**credentials, "password": "guess"}, **key("sign-in-1"))
     assert wrong.status_code == 401
+
+
+# --- every POST of the API takes a retry ------------------------------------------------------------
+
+def decision_counts() -> dict[str, object]:
+    return {**counts(), "decisions": list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)),
+            "statuses": list(Registration.objects.order_by("pk").values_list("status", "version"))}
+
+
+@pytest.mark.parametrize(("decision", "who", "body", "status"), [
+    ("confirm", "bql.huunghi", None, "confirmed"),
+    ("return", "bql.huunghi", {"reason": "Thiếu số niêm phong"}, "returned"),
+    ("reject", "bql.huunghi", {"reason": "Hàng không được phép qua cặp cửa khẩu này"}, "rejected"),
+    ("cancel", "firm1", None, "cancelled"),
+])
+def test_a_retried_registration_decision_answers_as_the_first_time_and_decides_once(
+        personas, submit, decision, who, body, status):
+    registration = submit()
+    client = personas.api(who)
+    path = f"/registrations/{registration['id']}/{decision}"
+    first = client.post(path, body, **key(f"{decision}-1"))
+    assert first.status_code == 200, first.json()
+    assert first.json()["status"] == status
+    before = decision_counts()
+    retry = client.post(path, body, **key(f"{decision}-1"))
+    assert retry.status_code == 200, retry.json()
+    assert retry.json() == first.json()
+    assert decision_counts() == before, "the retry decided nothing a second time"
+    # The same click without the key is a second decision: refused, the registration having moved on.
+    assert client.post(path, body).status_code == 409
+
+
+def test_a_retried_receiving_truck_is_added_once_and_its_entry_recorded_once(personas, submit):
+    from tests.test_transshipment_and_fees import RECEIVING, chinese_truck, into_the_yard
+
+    registration = submit(vehicles=[chinese_truck(journey="transship")])
+    trip_id = registration["trips"][0]["id"]
+    into_the_yard(personas, registration)
+    board = personas.api("bql.huunghi")
+    first = board.post(f"/trips/{trip_id}/receiving-vehicles", RECEIVING, **key("yard-add-1"))
+    assert first.status_code == 201, first.json()
+    retry = board.post(f"/trips/{trip_id}/receiving-vehicles", RECEIVING, **key("yard-add-1"))
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert TransshipmentVehicle.objects.filter(trip_id=trip_id).count() == 1
+    assert AuditEvent.objects.filter(action="transshipment.vehicle_added").count() == 1
+
+    entry = f"/trips/{trip_id}/receiving-vehicles/{first.json()['id']}/entered"
+    entered = board.post(entry, **key("yard-entry-1"))
+    assert entered.status_code == 200, entered.json()
+    again = board.post(entry, **key("yard-entry-1"))
+    assert again.status_code == 200, "a retry of the recorded entry is its first answer, not a 409"
+    assert again.json() == entered.json()
+    assert AuditEvent.objects.filter(action="transshipment.vehicle_entered").count() == 1
+    assert board.post(entry).status_code == 409
+
+
+# Each POST of the API and the test above (or in queueing's tests) that retries it with the same key.
+RETRY_TESTS = {
+    "/api/v1/auth/token": "test_a_retried_sign_in_issues_no_second_token_and_keeps_no_password",
+    "/api/v1/api-keys": "test_a_retried_api_key_creation_never_stores_the_secret_in_clear",
+    "/api/v1/registrations": "test_a_retried_registration_returns_the_first_result_and_creates_nothing",
+    "/api/v1/registrations/{registration_id}/confirm":
+        "test_a_retried_registration_decision_answers_as_the_first_time_and_decides_once",
+    "/api/v1/registrations/{registration_id}/return":
+        "test_a_retried_registration_decision_answers_as_the_first_time_and_decides_once",
+    "/api/v1/registrations/{registration_id}/reject":
+        "test_a_retried_registration_decision_answers_as_the_first_time_and_decides_once",
+    "/api/v1/registrations/{registration_id}/cancel":
+        "test_a_retried_registration_decision_answers_as_the_first_time_and_decides_once",
+    "/api/v1/trips/{trip_id}/checkpoints/{name}": "test_a_retried_checkpoint_confirmation_is_200_again_not_409",
+    "/api/v1/trips/{trip_id}/cancel": "test_a_retried_trip_cancellation_answers_as_the_first_time",
+    "/api/v1/trips/{trip_id}/receiving-vehicles":
+        "test_a_retried_receiving_truck_is_added_once_and_its_entry_recorded_once",
+    "/api/v1/trips/{trip_id}/receiving-vehicles/{vehicle_id}/{event}":
+        "test_a_retried_receiving_truck_is_added_once_and_its_entry_recorded_once",
+    "/api/v1/trips/{trip_id}/booking":
+        "queueing.tests.test_booking:test_booking_confirms_the_slot_step_and_gate_entry_needs_it",
+    "/api/v1/trips/{trip_id}/swap": "queueing.tests.test_booking:test_a_retried_swap_swaps_once",
+    "/api/v1/capacity-overrides": "queueing.tests.test_booking:test_a_retried_capacity_override_is_recorded_once",
+}
+
+
+def test_every_post_of_the_api_has_a_test_of_its_retry():
+    """A new POST endpoint fails here until a test shows that a retry with the same key changes nothing."""
+    schema = api.get_openapi_schema()
+    posts = {path for path, operations in schema["paths"].items() if "post" in operations}
+    assert posts == set(RETRY_TESTS)
+    for test in set(RETRY_TESTS.values()):
+        module_name, _, name = test.rpartition(":")
+        module = importlib.import_module(module_name) if module_name else sys.modules[__name__]
+        assert callable(getattr(module, name, None)), f"{test} is gone"

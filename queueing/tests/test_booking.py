@@ -12,7 +12,7 @@ from crossings.models import AuditEvent, Checkpoint, Trip
 from gates.models import Closure
 from queueing import services
 from queueing.capacity import CapacityPlan, ensure_slot
-from queueing.models import Booking, BookingStatus, HourSlot
+from queueing.models import Booking, BookingStatus, CapacityOverride, HourSlot
 from queueing.tests.conftest import MANGO, enter_gate, local
 
 
@@ -54,6 +54,21 @@ def test_supervisor_override_sets_capacity_but_never_below_what_is_booked(slot_g
         "ends_at": local(1, 12).isoformat(), "trucks_per_hour": 10, "reason": "x"})
     assert denied.status_code == 403
     assert AuditEvent.objects.filter(action="capacity.overridden").count() == 1
+
+
+def test_a_retried_capacity_override_is_recorded_once(slot_gate, personas):
+    body = {"gate": "huu-nghi", "direction": "import", "starts_at": local(1, 8).isoformat(),
+            "ends_at": local(1, 12).isoformat(), "trucks_per_hour": 10, "reason": "Sửa đường"}
+    board = personas.api("bql.huunghi")
+    first = board.post("/capacity-overrides", body, **{"Idempotency-Key": "override-1"})
+    assert first.status_code == 201, first.json()
+    retry = board.post("/capacity-overrides", body, **{"Idempotency-Key": "override-1"})
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert CapacityOverride.objects.count() == 1
+    assert AuditEvent.objects.filter(action="capacity.overridden").count() == 1
+    assert board.post("/capacity-overrides", body).status_code == 201, "without the key it is a new override"
+    assert CapacityOverride.objects.count() == 2
 
 
 def test_the_province_supervisor_sets_capacity_but_another_gates_board_does_not(slot_gate, personas):
@@ -242,6 +257,22 @@ def test_swapping_truck_and_driver_until_the_hour_starts(slot_gate, personas, co
                                driver_identity_document="001089999001", driver_phone="0987654321",
                                now=local(1, 9, 5))
     assert error.value.code == "hour_started"
+
+
+def test_a_retried_swap_swaps_once(slot_gate, personas, confirmed_trips):
+    trip = confirmed_trips(1)[0]
+    api = personas.api("firm1")
+    api.post(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 9))})
+    swap = {"plate": "29C-987.65", "driver": {"name": "Lê Văn Cường", "identity_document": "001089999001",
+                                              "phone": "0987 654 321"}}
+    first = api.post(f"/trips/{trip.pk}/swap", swap, **{"Idempotency-Key": "swap-1"})
+    assert first.status_code == 200, first.json()
+    retry = api.post(f"/trips/{trip.pk}/swap", swap, **{"Idempotency-Key": "swap-1"})
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    trip.refresh_from_db()
+    assert trip.version == first.json()["version"], "the retry changed the trip no further"
+    assert AuditEvent.objects.filter(action="trip.truck_swapped").count() == 1
 
 
 def test_swapping_to_a_truck_on_another_open_trip_is_refused(slot_gate, personas, confirmed_trips):
