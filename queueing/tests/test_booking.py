@@ -237,18 +237,25 @@ def test_moving_is_one_atomic_step_and_a_stale_version_gets_409(slot_gate, perso
 
 # --- swapping the truck ---------------------------------------------------------------------------
 
-def test_swapping_truck_and_driver_until_the_hour_starts(slot_gate, personas, confirmed_trips):
+SWAP = {"plate": "29C-987.65", "driver": {"name": "Lê Văn Cường", "identity_document": "001089999001",
+                                          "phone": "0987 654 321"}}
+
+
+def booked_for_nine(personas, confirmed_trips):  # type: ignore[no-untyped-def]
+    """A confirmed trip of firm1 booked for 09:00 tomorrow, and firm1's API client."""
     trip = confirmed_trips(1)[0]
     api = personas.api("firm1")
-    api.post(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 9))})
-    swap = {"plate": "29C-987.65", "driver": {"name": "Lê Văn Cường", "identity_document": "001089999001",
-                                              "phone": "0987 654 321"}}
-    response = api.post(f"/trips/{trip.pk}/swap", swap)
+    assert api.post(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 9))}).status_code == 201
+    return trip, api
+
+def test_swapping_truck_and_driver_until_the_hour_starts(slot_gate, personas, confirmed_trips):
+    trip, api = booked_for_nine(personas, confirmed_trips)
+    response = api.post(f"/trips/{trip.pk}/swap", SWAP)
     assert response.status_code == 200, response.json()
     assert response.json()["plate"] == "29C98765"
     trip.refresh_from_db()
     assert trip.vehicle.plate == "29C98765" and trip.driver.enterprise_id == trip.registration.declarant_id
-    assert personas.api("firm2").post(f"/trips/{trip.pk}/swap", swap).status_code == 404
+    assert personas.api("firm2").post(f"/trips/{trip.pk}/swap", SWAP).status_code == 404
     event = AuditEvent.objects.get(action="trip.truck_swapped")
     assert "Cường" not in str(event.data) and "001089999001" not in str(event.data)
 
@@ -260,14 +267,10 @@ def test_swapping_truck_and_driver_until_the_hour_starts(slot_gate, personas, co
 
 
 def test_a_retried_swap_swaps_once(slot_gate, personas, confirmed_trips):
-    trip = confirmed_trips(1)[0]
-    api = personas.api("firm1")
-    api.post(f"/trips/{trip.pk}/booking", {"hour_start": hour_json(local(1, 9))})
-    swap = {"plate": "29C-987.65", "driver": {"name": "Lê Văn Cường", "identity_document": "001089999001",
-                                              "phone": "0987 654 321"}}
-    first = api.post(f"/trips/{trip.pk}/swap", swap, **{"Idempotency-Key": "swap-1"})
+    trip, api = booked_for_nine(personas, confirmed_trips)
+    first = api.post(f"/trips/{trip.pk}/swap", SWAP, **{"Idempotency-Key": "swap-1"})
     assert first.status_code == 200, first.json()
-    retry = api.post(f"/trips/{trip.pk}/swap", swap, **{"Idempotency-Key": "swap-1"})
+    retry = api.post(f"/trips/{trip.pk}/swap", SWAP, **{"Idempotency-Key": "swap-1"})
     assert retry.status_code == 200
     assert retry.json() == first.json()
     trip.refresh_from_db()
