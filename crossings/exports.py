@@ -30,11 +30,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from crossings.models import Outcome, Stage, Trip
+from crossings import services
+from crossings.models import Trip
 from cuakhau.errors import ValidationFailed
-from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import mask_identity, mask_phone
-from cuakhau.lib.plates import format_plate
+from cuakhau.lib.plates import shown_plate
 from enterprises.models import Country
 from gates.models import Direction, Gate, localized_name
 
@@ -72,8 +72,7 @@ class Labels:
     gates: dict[int, str]
     directions: dict[str, str]
     countries: dict[str, str]
-    stages: dict[str, str]
-    outcomes: dict[str, str]
+    workflow: services.Labels  # stages and outcomes, as the trip's pages show them
 
 
 def labels() -> Labels:
@@ -90,8 +89,7 @@ def labels() -> Labels:
         return {value: str(label) for value, label in options}
 
     return Labels(headers=headers, gates=gates, directions=choices(Direction.choices),
-                  countries=choices(Country.choices), stages=choices(Stage.choices),
-                  outcomes=choices(Outcome.choices))
+                  countries=choices(Country.choices), workflow=services.labels())
 
 
 def arriving_between(trips: QuerySet[Trip], date_from: dt.date | None, date_to: dt.date | None) -> QuerySet[Trip]:
@@ -126,15 +124,15 @@ def rows(trips: QuerySet[Trip], shown: Labels) -> Iterator[list[Cell]]:
             shown.gates.get(row["registration__gate_id"], ""),
             shown.directions.get(row["registration__direction"], row["registration__direction"]),
             _local(row["registration__planned_arrival"]),
-            _plate(row["vehicle__plate"]),
+            shown_plate(row["vehicle__plate"]),
             shown.countries.get(row["vehicle__country"], row["vehicle__country"]),
-            _plate(row["trailer_plate"]),
+            shown_plate(row["trailer_plate"]),
             row["container_number"],
             row["driver__name"],
             mask_identity(row["driver__identity_document"]),
             mask_phone(row["driver__phone"]),
-            shown.stages.get(row["stage"], row["stage"]),
-            shown.outcomes.get(row["outcome"], row["outcome"]),
+            shown.workflow.stages.get(row["stage"], row["stage"]),
+            shown.workflow.outcomes.get(row["outcome"], row["outcome"]),
             int(fee) if fee is not None else None,
             _local(row["created_at"]),
         ]
@@ -143,15 +141,6 @@ def rows(trips: QuerySet[Trip], shown: Labels) -> Iterator[list[Cell]]:
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
     """Vietnam's wall-clock time, without a zone (a spreadsheet cell has none)."""
     return moment.astimezone(VIETNAM).replace(tzinfo=None) if moment is not None else None
-
-
-def _plate(plate: str) -> str:
-    if not plate:
-        return ""
-    try:
-        return format_plate(plate)
-    except InvalidValue:
-        return plate
 
 
 def neutralise(text: str) -> str:

@@ -14,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.services import Actor, actor_for, client_ip, profile_of
 from cuakhau.errors import Forbidden, ServiceError
-from cuakhau.lib.errors import InvalidValue
-from cuakhau.lib.plates import format_plate
 
 
 def bounded_count(value: str | None, low: int, high: int) -> int:
@@ -152,11 +150,3 @@ def vnd(amount: int | None) -> str:
     if amount is None:
         return "—"
     return f"{amount:,}".replace(",", ".") + " ₫"
-
-
-def shown_plate(stored: str) -> str:
-    """A stored (normalised) plate as people write it, e.g. 29C-123.45; as stored if it has no known format."""
-    try:
-        return format_plate(stored)
-    except InvalidValue:
-        return stored

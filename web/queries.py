@@ -25,11 +25,11 @@ from crossings.models import AuditEvent, Checkpoint, CheckpointState, Outcome, S
 from crossings.services import STEP_LABELS, labels
 from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.people import mask_identity, mask_phone
-from cuakhau.lib.plates import normalize_plate
+from cuakhau.lib.plates import normalize_plate, shown_plate
 from declarations.models import RegistrationStatus
 from fees.models import TripFee
 from gates.models import Gate, Yard
-from web.helpers import bounded_count, shown_plate
+from web.helpers import bounded_count
 
 # --- one truck --------------------------------------------------------------------------------
 

@@ -108,3 +108,11 @@ def format_plate(normalized: str) -> str:
     if len(number) == 5:
         number = f"{number[:3]}.{number[3:]}"
     return f"{province}{series}-{number}"
+
+
+def shown_plate(stored: str) -> str:
+    """A stored (normalised) plate as people write it, e.g. 29C-123.45; as stored if it has no known format."""
+    try:
+        return format_plate(stored)
+    except InvalidValue:
+        return stored

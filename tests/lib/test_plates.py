@@ -1,7 +1,7 @@
 import pytest
 
 from cuakhau.lib.errors import InvalidValue
-from cuakhau.lib.plates import MSG_INVALID_PLATE, format_plate, normalize_plate, plate_country
+from cuakhau.lib.plates import MSG_INVALID_PLATE, format_plate, normalize_plate, plate_country, shown_plate
 
 
 @pytest.mark.parametrize(
@@ -109,3 +109,9 @@ def test_plate_country_rejects_invalid() -> None:
 def test_format_plate(plate: str, display: str) -> None:
     assert format_plate(plate) == display
     assert normalize_plate(display) == plate  # the display form reads back
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("29C12345", "29C-123.45"), ("桂A12345", "桂A·12345"),
+                                               ("", ""), ("XYZ", "XYZ")])
+def test_shown_plate_formats_a_stored_plate_and_leaves_an_unknown_one_as_stored(stored: str, shown: str) -> None:
+    assert shown_plate(stored) == shown

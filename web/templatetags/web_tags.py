@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from web.helpers import shown_plate
+from cuakhau.lib.plates import shown_plate
 from web.helpers import vnd as _vnd
 
 register = template.Library()
