@@ -204,12 +204,12 @@ def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
             raise Conflict(_("The truck has already entered the gate; it can no longer be cancelled."),
                            "already_entered")
         if not Trip.objects.filter(pk=trip.pk, is_open=True).exclude(outcome=Outcome.CANCELLED).update(
-                outcome=Outcome.CANCELLED, is_open=False, version=F("version") + 1):
+                outcome=Outcome.CANCELLED, is_open=False, version=F("version") + 1, updated_at=timezone.now()):
             raise Conflict(_("This trip is already closed."), "trip_closed")
         registration = trip.registration
         if not registration.trips.exclude(outcome=Outcome.CANCELLED).exists():
             type(registration).objects.filter(pk=registration.pk).update(
-                status=RegistrationStatus.CANCELLED, version=F("version") + 1)
+                status=RegistrationStatus.CANCELLED, version=F("version") + 1, updated_at=timezone.now())
         audit.record(actor, "trip.cancelled", registration_number=registration.number, trip_id=trip.pk,
                      gate_code=registration.gate.code)
     trip.refresh_from_db()

@@ -377,6 +377,13 @@ def _check_board_decision(actor: Actor, registration: Registration) -> None:
         raise Forbidden(_("Only the management board of this gate can decide on a registration."))
 
 
+def _trip_changed() -> dict[str, object]:
+    """What every bulk change of trips also writes: a trip's `version` (and `updated_at`) move with any change of
+    it, so an API client that compares versions sees a trip sent back, rejected or cancelled with its
+    registration."""
+    return {"version": F("version") + 1, "updated_at": timezone.now()}
+
+
 def _transition(registration: Registration, expected: Sequence[str], version: int | None, **changes: object) -> None:
     query = Registration.objects.filter(pk=registration.pk, status__in=expected)
     if version is not None:
@@ -401,7 +408,7 @@ def do_confirm_registration(actor: Actor, registration_id: int, version: int | N
         for trip in registration.trips.filter(outcome=Outcome.ACTIVE).select_related("registration"):
             Checkpoint.objects.filter(trip=trip, name="registration_confirmed", state=CheckpointState.PENDING).update(
                 state=CheckpointState.CONFIRMED, confirmed_at=now, confirmed_by=actor.user, agency=actor.agency)
-            Trip.objects.filter(pk=trip.pk).update(stage=Stage.REGISTERED, version=F("version") + 1)
+            Trip.objects.filter(pk=trip.pk).update(stage=Stage.REGISTERED, version=F("version") + 1, updated_at=now)
             assess_fee(trip, hs_codes)
         audit.record(actor, "registration.confirmed", registration_number=registration.number, note=note)
     return registration
@@ -417,7 +424,7 @@ def do_return_registration(actor: Actor, registration_id: int, reason: str, vers
     with transaction.atomic():
         _transition(registration, [RegistrationStatus.SUBMITTED], version, status=RegistrationStatus.RETURNED,
                     return_reason=reason)
-        registration.trips.filter(outcome=Outcome.ACTIVE).update(outcome=Outcome.RETURNED)
+        registration.trips.filter(outcome=Outcome.ACTIVE).update(outcome=Outcome.RETURNED, **_trip_changed())
         audit.record(actor, "registration.returned", registration_number=registration.number, note=reason)
     return registration
 
@@ -432,7 +439,8 @@ def do_reject_registration(actor: Actor, registration_id: int, reason: str, vers
         raise Conflict(_("Only a registration awaiting a decision can be rejected."), "wrong_status")
     with transaction.atomic():
         _transition(registration, open_statuses, version, status=RegistrationStatus.REJECTED, reject_reason=reason)
-        registration.trips.exclude(outcome=Outcome.CANCELLED).update(outcome=Outcome.REJECTED, is_open=False)
+        registration.trips.exclude(outcome=Outcome.CANCELLED).update(outcome=Outcome.REJECTED, is_open=False,
+                                                                     **_trip_changed())
         audit.record(actor, "registration.rejected", registration_number=registration.number, note=reason)
     return registration
 
@@ -455,7 +463,8 @@ def do_cancel_registration(actor: Actor, registration_id: int, version: int | No
             raise Conflict(_("A truck of this registration has already entered the gate; it cannot be cancelled."),
                            "already_entered")
         _transition(registration, open_statuses, version, status=RegistrationStatus.CANCELLED)
-        registration.trips.update(outcome=Outcome.CANCELLED, is_open=False)
+        registration.trips.exclude(outcome=Outcome.CANCELLED).update(outcome=Outcome.CANCELLED, is_open=False,
+                                                                     **_trip_changed())
         audit.record(actor, "registration.cancelled", registration_number=registration.number,
                      gate_code=registration.gate.code)
     return registration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils.translation import gettext, override
 
 from crossings.models import AuditEvent, Trip
@@ -310,3 +311,45 @@ def test_no_truck_enters_before_the_board_confirms_its_registration(personas, su
     assert border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard").status_code == 409
     personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm", {"version": 3})
     assert border.post(f"/trips/{trip_id}/checkpoints/gate_entry_border_guard").status_code == 200
+
+
+@pytest.mark.parametrize(("actor", "action", "outcome"), [
+    ("bql.huunghi", "return", "returned"),
+    ("bql.huunghi", "reject", "rejected"),
+    ("firm1", "cancel", "cancelled"),
+])
+def test_a_decision_on_the_registration_moves_the_version_of_every_truck_it_changes(personas, submit, actor,
+                                                                                   action, outcome):
+    """An API client that keeps a trip's version sees the trip sent back, rejected or cancelled with its registration,
+    and a truck cancelled before keeps its version."""
+    firm = personas.api("firm1")
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-777.77")])
+    first, second = (t["id"] for t in registration["trips"])
+    if action == "cancel":
+        personas.api("bql.huunghi").post(f"/registrations/{registration['id']}/confirm")
+        assert firm.post(f"/trips/{first}/cancel").status_code == 200
+    before = {trip_id: firm.get(f"/trips/{trip_id}").json() for trip_id in (first, second)}
+    changed_at = Trip.objects.get(pk=second).updated_at
+
+    response = personas.api(actor).post(f"/registrations/{registration['id']}/{action}", {"reason": REASON})
+    assert response.status_code == 200, response.json()
+
+    after = {trip_id: firm.get(f"/trips/{trip_id}").json() for trip_id in (first, second)}
+    assert after[second]["outcome"] == outcome
+    assert after[second]["version"] == before[second]["version"] + 1
+    assert Trip.objects.get(pk=second).updated_at > changed_at
+    if action == "cancel":
+        assert after[first] == before[first], "the truck cancelled before is not changed again"
+    else:
+        assert after[first]["version"] == before[first]["version"] + 1
+
+
+def test_cancelling_a_truck_moves_its_version(personas, submit):
+    firm = personas.api("firm1")
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-777.77")])
+    trip_id = registration["trips"][0]["id"]
+    before, changed_at = firm.get(f"/trips/{trip_id}").json(), Trip.objects.get(pk=trip_id).updated_at
+    cancelled = firm.post(f"/trips/{trip_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.json()
+    assert cancelled.json()["version"] == before["version"] + 1
+    assert Trip.objects.get(pk=trip_id).updated_at > changed_at
