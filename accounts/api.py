@@ -21,7 +21,8 @@ class Unauthorized(ServiceError):
     default_code = "unauthorized"
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post("/auth/token", auth=None,
+             response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def sign_in(request: HttpRequest, credentials: TokenIn):  # type: ignore[no-untyped-def]
     user = authenticate(request, username=credentials.username, password=credentials.password)
     if user is None:
@@ -37,13 +38,13 @@ def sign_in(request: HttpRequest, credentials: TokenIn):  # type: ignore[no-unty
                       fingerprinted=credentials.username.encode())
 
 
-@router.get("/api-keys", response=list[ApiKeyOut])
+@router.get("/api-keys", response={200: list[ApiKeyOut], 401: ErrorOut, 403: ErrorOut})
 def list_api_keys(request: HttpRequest):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
     return ApiToken.objects.filter(user=actor.user, kind=TokenKind.API_KEY).order_by("-created_at")
 
 
-@router.post("/api-keys", response={201: ApiKeyCreatedOut, 403: ErrorOut, 422: ErrorOut})
+@router.post("/api-keys", response={201: ApiKeyCreatedOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
 def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
     if actor.enterprise is None:
@@ -57,7 +58,7 @@ def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-unt
     return idempotent(request, create, secret_fields=("key",))
 
 
-@router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+@router.delete("/api-keys/{key_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def revoke_api_key(request: HttpRequest, key_id: int):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
     token = ApiToken.objects.filter(pk=key_id, user=actor.user, kind=TokenKind.API_KEY).first()

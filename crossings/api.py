@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
-from pydantic import Field
+from ninja import Path, Query, Router, Schema
+from pydantic import Field, WithJsonSchema
 
 from accounts.schemas import ErrorOut
 from accounts.services import Actor
 from crossings import exports, reads, services
+from crossings import workflow as wf
 from crossings.models import Trip
 from crossings.schemas import ConfirmIn, ReceivingVehicleIn, ReceivingVehicleOut, TripListOut, TripOut
 from cuakhau.api import current_actor, idempotent
@@ -21,7 +23,13 @@ from cuakhau.lib.errors import InvalidValue
 from cuakhau.lib.plates import format_plate, normalize_plate
 
 router = Router(tags=["trips"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# Documented as the lists they are; a request with another value is still answered, with its 404.
+StepName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(wf.OFFICER_STEPS)}),
+                     Path(description="The checkpoint to confirm: one of the officers' steps, in workflow order.")]
+ReceivingEvent = Annotated[str, WithJsonSchema({"type": "string", "enum": ["entered", "exited"]}),
+                           Path(description="`entered`: the receiving truck came into the yard; `exited`: it left.")]
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def trip_answer(actor: Actor, trip_id: int) -> TripOut:
@@ -132,7 +140,7 @@ def trip_detail(request: HttpRequest, trip_id: int):  # type: ignore[no-untyped-
 
 
 @router.post("/trips/{trip_id}/checkpoints/{name}", response={200: TripOut, **ERRORS})
-def confirm_checkpoint(request: HttpRequest, trip_id: int, name: str, data: ConfirmIn | None = None):  # type: ignore[no-untyped-def]
+def confirm_checkpoint(request: HttpRequest, trip_id: int, name: StepName, data: ConfirmIn | None = None):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
     data = data or ConfirmIn()
 
@@ -166,7 +174,7 @@ def add_receiving_vehicle(request: HttpRequest, trip_id: int, data: ReceivingVeh
 
 
 @router.post("/trips/{trip_id}/receiving-vehicles/{vehicle_id}/{event}", response={200: ReceivingVehicleOut, **ERRORS})
-def mark_receiving_vehicle(request: HttpRequest, trip_id: int, vehicle_id: int, event: str):  # type: ignore[no-untyped-def]
+def mark_receiving_vehicle(request: HttpRequest, trip_id: int, vehicle_id: int, event: ReceivingEvent):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
 
     def run():  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from declarations.models import Registration
 from declarations.schemas import DecisionIn, RegistrationIn, RegistrationOut, RegistrationPatch
 
 router = Router(tags=["registrations"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def registration_out(registration: Registration) -> RegistrationOut:

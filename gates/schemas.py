@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Schema
+from pydantic import Field, WithJsonSchema
+
+# A wall-clock time at the gate. JSON Schema's "time" format is a time with its UTC offset, which these are
+# not: they are read on the gate's own clock (Vietnam, UTC+07:00) whatever the date's offset would be.
+GateClock = Annotated[dt.time, WithJsonSchema({
+    "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+    "description": "HH:MM:SS on the gate's clock (Vietnam, UTC+07:00).",
+})]
 
 
 class GateOut(Schema):
@@ -40,9 +49,10 @@ class YardOut(Schema):
 
 
 class HoursOut(Schema):
-    weekday: int
-    opens: dt.time
-    closes: dt.time
+    weekday: int = Field(description="0 = Monday … 6 = Sunday.")
+    opens: GateClock
+    closes: GateClock = Field(description="HH:MM:SS on the gate's clock (Vietnam, UTC+07:00); 00:00:00 means the "
+                                          "hours run to midnight.")
 
 
 class ClosureOut(Schema):

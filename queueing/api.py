@@ -41,7 +41,7 @@ from queueing.services import FreeHour, SlotFull
 from queueing.timers import instruction_text
 
 router = Router(tags=["arrival slots and queues"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: SlotFullOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: SlotFullOut, 422: ErrorOut, 429: ErrorOut}
 
 
 def booking_out(booking: Booking) -> BookingOut:
