@@ -31,7 +31,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["prefix", "name", "user__username"]
     list_select_related = ["user"]
     fields = ["user", "kind", "name", "prefix", "created_at", "expires_at", "revoked_at"]
-    readonly_fields = ["user", "kind", "prefix", "created_at", "expires_at"]
+    # Revoked only by the action below (audited), never by editing the date: clearing it would bring a key back.
+    readonly_fields = ["user", "kind", "name", "prefix", "created_at", "expires_at", "revoked_at"]
     actions = ["revoke"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
@@ -39,10 +40,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):  # type: ignore[no-untyped-def]
-        from accounts.services import revoke_token
+        from accounts.services import ADMIN, Actor, actor_for, client_ip, do_revoke_token
 
-        for token in queryset.filter(revoked_at__isnull=True):
-            revoke_token(token)
+        actor = actor_for(request.user, client_ip(request)) or Actor(request.user, ADMIN, ip_address=client_ip(request))
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            do_revoke_token(actor, token)
 
 
 @admin.register(IdempotencyRecord)

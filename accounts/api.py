@@ -9,9 +9,9 @@ from ninja import Router, Status
 
 from accounts.models import ApiToken, TokenKind
 from accounts.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, ErrorOut, TokenIn, TokenOut
-from accounts.services import issue_token, revoke_token
+from accounts.services import do_create_api_key, do_revoke_token, issue_token
 from cuakhau.api import current_actor, idempotent
-from cuakhau.errors import Forbidden, NotFound, ServiceError
+from cuakhau.errors import NotFound, ServiceError
 
 router = Router(tags=["auth"])
 
@@ -47,11 +47,9 @@ def list_api_keys(request: HttpRequest):  # type: ignore[no-untyped-def]
 @router.post("/api-keys", response={201: ApiKeyCreatedOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
 def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
-    if actor.enterprise is None:
-        raise Forbidden(_("API keys are for enterprises' own systems."))
 
     def create():  # type: ignore[no-untyped-def]
-        token, secret = issue_token(actor.user, TokenKind.API_KEY, data.name)  # type: ignore[arg-type]
+        token, secret = do_create_api_key(actor, data.name)
         return 201, ApiKeyCreatedOut(id=token.pk, name=token.name, prefix=token.prefix, created_at=token.created_at,
                                      revoked_at=None, key=secret)
 
@@ -64,5 +62,5 @@ def revoke_api_key(request: HttpRequest, key_id: int):  # type: ignore[no-untype
     token = ApiToken.objects.filter(pk=key_id, user=actor.user, kind=TokenKind.API_KEY).first()
     if token is None:
         raise NotFound(_("API key not found."))
-    revoke_token(token)
+    do_revoke_token(actor, token)
     return Status(204, None)

@@ -8,11 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Agency, AgencyKind, ApiToken, Profile, TokenKind, hash_secret
 from cuakhau.db.prepared import PreparedRead, columns, instance
+from cuakhau.errors import Forbidden
 from enterprises.models import Enterprise
 from gates.models import Gate, Province
 
@@ -205,8 +208,34 @@ def user_for_secret(secret: str) -> User | None:
     return user
 
 
-def revoke_token(token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def do_create_api_key(actor: Actor, name: str) -> tuple[ApiToken, str]:
+    """An enterprise's key for its own systems; the secret is returned once. Audited like any change: a key opens
+    the enterprise's registrations to whoever holds it, so who issued it, when and from where must be on record."""
+    from crossings import audit  # the audit trail is built on accounts: imported here, not at the top
+
+    if actor.enterprise is None or actor.user is None:
+        raise Forbidden(_("API keys are for enterprises' own systems."))
+    with transaction.atomic():
+        token, secret = issue_token(actor.user, TokenKind.API_KEY, name)
+        audit.record(actor, "api_key.created", data=_token_facts(token))
+    return token, secret
+
+
+def do_revoke_token(actor: Actor, token: ApiToken) -> bool:
+    """Revoke an API key or a sign-in token (its owner, or an administrator); False if it already was."""
+    from crossings import audit
+
+    with transaction.atomic():
+        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            return False
+        action = "api_key.revoked" if token.kind == TokenKind.API_KEY else "token.revoked"
+        audit.record(actor, action, data={**_token_facts(token), "owner": token.user.get_username()})
+    return True
+
+
+def _token_facts(token: ApiToken) -> dict[str, Any]:
+    """What identifies a credential in the audit trail: never its secret, only the prefix its owner sees too."""
+    return {"token_id": token.pk, "name": token.name, "prefix": token.prefix}
 
 
 def officers_of(agency_kind: str, gate_id: int) -> QuerySet[Profile]:

@@ -83,6 +83,22 @@ def test_api_token_secret_hash_is_not_shown(admin_client_with_data):
     assert b'name="secret_hash"' not in page.content
 
 
+def test_a_token_is_revoked_in_the_admin_only_by_its_audited_action(admin_client_with_data, personas):
+    from accounts.models import ApiToken
+
+    key = personas.api("firm1").post("/api-keys", {"name": "ERP"}).json()
+    client = admin_client_with_data
+    url = reverse("admin:accounts_apitoken_change", args=[key["id"]])
+    assert b'name="revoked_at' not in client.get(url).content, "a revocation cannot be edited away"
+
+    changelist = reverse("admin:accounts_apitoken_changelist")
+    answer = client.post(changelist, {"action": "revoke", "_selected_action": [key["id"]]})
+    assert answer.status_code == 302
+    assert ApiToken.objects.get(pk=key["id"]).revoked_at is not None
+    event = AuditEvent.objects.get(action="api_key.revoked")
+    assert (event.actor_name, event.role, event.data["owner"]) == ("root", "admin", "firm1")
+
+
 @pytest.mark.parametrize(("typed", "stored", "country"),
                          [("29c 123.45", "29C12345", "VN"), ("桂A·12345", "桂A12345", "CN")])
 def test_a_plate_typed_in_the_admin_is_stored_as_the_platform_stores_it(admin_client_with_data, typed, stored,

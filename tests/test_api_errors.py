@@ -4,12 +4,15 @@ public gate data and the OpenAPI documents."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from accounts.models import ApiToken
+from crossings import audit
+from crossings.models import AuditEvent
 from cuakhau.lib import plates
 from declarations.models import Registration
 from tests.conftest import ApiClient, consignment, item, registration_payload, vehicle
@@ -283,6 +286,22 @@ def test_an_enterprise_creates_lists_uses_and_revokes_an_api_key(personas):
     refused = system.get("/registrations")
     assert refused.status_code == 401
     assert firm.delete(f"/api-keys/{key['id']}").status_code == 204, "revoking twice is harmless"
+
+
+def test_issuing_and_revoking_an_api_key_is_on_the_audit_trail_without_its_secret(personas):
+    firm = personas.api("firm1")
+    key = firm.post("/api-keys", {"name": "Hệ thống ERP"}).json()
+    assert firm.delete(f"/api-keys/{key['id']}").status_code == 204
+    assert firm.delete(f"/api-keys/{key['id']}").status_code == 204
+
+    events = list(AuditEvent.objects.filter(action__startswith="api_key.").order_by("id"))
+    assert [e.action for e in events] == ["api_key.created", "api_key.revoked"], "the second revocation changed nothing"
+    for event in events:
+        assert (event.actor_name, event.role) == ("firm1", "enterprise")
+        assert event.data["token_id"] == key["id"] and event.data["prefix"] == key["prefix"]
+        assert key["key"] not in json.dumps(event.data)
+    assert events[1].data["owner"] == "firm1"
+    assert audit.verify() == []
 
 
 @pytest.mark.parametrize("officer", ["customs.huunghi", "bql.huunghi", "province"])
