@@ -53,7 +53,9 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     search_fields = ["key", "user__username"]
     list_filter = ["status_code"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "key", "fingerprint", "status_code", "response", "created_at"]
+    # Not the kept answer: it may hold a driver's ID and phone as the caller saw them (personal data).
+    fields = ("user", "key", "status_code", "created_at")
+    readonly_fields = ("user", "key", "status_code", "created_at")
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -13,7 +13,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Agency, AgencyKind, ApiToken, Profile, TokenKind, hash_secret
+from accounts.models import Agency, AgencyKind, ApiToken, IdempotencyRecord, Profile, TokenKind, hash_secret
 from cuakhau.db.prepared import PreparedRead, columns, instance
 from cuakhau.errors import Forbidden
 from enterprises.models import Enterprise
@@ -236,6 +236,18 @@ def do_revoke_token(actor: Actor, token: ApiToken) -> bool:
 def _token_facts(token: ApiToken) -> dict[str, Any]:
     """What identifies a credential in the audit trail: never its secret, only the prefix its owner sees too."""
     return {"token_id": token.pk, "name": token.name, "prefix": token.prefix}
+
+
+def idempotency_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Answers kept for retries are replayed, and kept, for CUAKHAU_IDEMPOTENCY_TTL_HOURS: a retry comes within
+    minutes, and an answer may hold a driver's ID and phone as its caller saw them, not to be kept for longer."""
+    return (now or timezone.now()) - dt.timedelta(hours=settings.CUAKHAU_IDEMPOTENCY_TTL_HOURS)
+
+
+def purge_idempotency_records(now: dt.datetime | None = None) -> int:
+    """Delete the answers kept for retries that can no longer be replayed (run by `cuakhau worker`)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=idempotency_cutoff(now)).delete()
+    return deleted
 
 
 def officers_of(agency_kind: str, gate_id: int) -> QuerySet[Profile]:

@@ -18,7 +18,7 @@ from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
 
 from accounts.models import IdempotencyRecord
-from accounts.services import Actor, actor_for, client_ip, user_for_secret
+from accounts.services import Actor, actor_for, client_ip, idempotency_cutoff, user_for_secret
 from cuakhau.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from cuakhau.lib.errors import InvalidValue
 
@@ -212,9 +212,13 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
         user = request.auth  # type: ignore[attr-defined]
     request_line = f"{request.method} {request.path}\n".encode()
     fingerprint = hashlib.sha256(request_line + (request.body if fingerprinted is None else fingerprinted)).hexdigest()
+    cutoff = idempotency_cutoff()
     try:
         with transaction.atomic():
             stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
+            if stored is not None and stored.created_at < cutoff:  # expired: the key is new again
+                stored.delete()
+                stored = None
             if stored is not None:
                 return Status(*_replay(stored, fingerprint))
             status, body = action()
@@ -227,7 +231,7 @@ def idempotent(request: HttpRequest, action: Callable[[], tuple[int, BaseModel |
     except (IntegrityError, ServiceError):
         # A concurrent twin committed first: its record, or a refusal it caused (PostgreSQL lets both run
         # until the twin's rows collide, e.g. "this truck is already on an open trip"), means: replay it.
-        stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        stored = IdempotencyRecord.objects.filter(user=user, key=key, created_at__gte=cutoff).first()
         if stored is None:
             raise
         return Status(*_replay(stored, fingerprint))

@@ -31,7 +31,8 @@ class DriverAdmin(admin.ModelAdmin):
     # officers of the trip's gate: staff find a driver by a number they already have, and see it masked.
     # Drivers come from registrations, so none is added here.
     list_display = ["name", "enterprise"]
-    search_fields = ["name", "identity_document", "enterprise__name", "enterprise__tax_code"]
+    # The whole number only ("="): a search by part of it would reveal it digit by digit through the results.
+    search_fields = ["name", "=identity_document", "enterprise__name", "enterprise__tax_code"]
     list_select_related = ["enterprise"]
     autocomplete_fields = ["enterprise"]
     fields = ["name", "enterprise", "masked_identity_document", "masked_phone"]

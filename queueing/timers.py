@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.services import system_actor
+from accounts.services import purge_idempotency_records, system_actor
 from crossings import audit
 from crossings import workflow as wf
 from crossings.models import Checkpoint, CheckpointState, Outcome, Stage, Trip
@@ -214,6 +214,8 @@ STEPS = (
     ("no_shows", sweep_no_shows),
     ("green_released", release_green_lane),
     ("called_forward", lambda now: len(call_forward(now))),
+    # Not the queue's, but the platform's one periodic clean-up, so it runs where the timers run.
+    ("idempotency_expired", purge_idempotency_records),
 )
 
 

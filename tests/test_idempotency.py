@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import sys
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import ApiToken, IdempotencyRecord
 from crossings.models import AuditEvent, Checkpoint, TransshipmentVehicle, Trip
 from cuakhau.api import api
 from declarations import services as declaration_services
 from declarations.models import Consignment, Registration
+from queueing import timers
 from tests.conftest import ApiClient, registration_payload, vehicle
 
 
@@ -38,6 +41,30 @@ def test_a_retried_registration_returns_the_first_result_and_creates_nothing(per
     again = personas.api("firm1").post("/registrations", registration_payload(), **key("erp-000001"))
     assert again.json()["number"] == first.json()["number"]
     assert counts() == before
+
+
+def test_an_answer_is_kept_for_retries_for_the_configured_hours_only(personas, settings):
+    """Kept answers may hold personal data: the worker deletes them once expired, and an expired one is never
+    replayed even if the worker has not run (the key then makes a new request)."""
+    settings.CUAKHAU_IDEMPOTENCY_TTL_HOURS = 48
+    firm = personas.api("firm1")
+    first = firm.post("/registrations", registration_payload(), **key("erp-old"))
+    recent = firm.post("/registrations", registration_payload(vehicles=[vehicle(plate="12C-999.99")]),
+                       **key("erp-new"))
+    assert first.status_code == recent.status_code == 201
+    IdempotencyRecord.objects.filter(key="erp-old").update(created_at=timezone.now() - dt.timedelta(hours=49))
+
+    # Past its hours the key is new again: the same request is a new action (here refused, the truck being taken).
+    again = firm.post("/registrations", registration_payload(), **key("erp-old"))
+    assert again.status_code == 422, again.json()
+    assert "vehicles.0.plate" in again.json()["errors"]
+
+    IdempotencyRecord.objects.filter(key="erp-new").update(created_at=timezone.now() - dt.timedelta(hours=47))
+    assert timers.run_once()["idempotency_expired"] == 1, "the expired one only"
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["erp-new"]
+    IdempotencyRecord.objects.filter(key="erp-new").update(created_at=timezone.now() - dt.timedelta(hours=49))
+    assert timers.run_once()["idempotency_expired"] == 1
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_the_same_key_with_a_different_body_is_a_conflict(personas):

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import IdempotencyRecord
 from crossings import services as crossing_services
 from crossings.models import AuditEvent, TransshipmentVehicle, Trip
 from declarations import services as declaration_services
@@ -164,6 +165,29 @@ def test_the_django_admin_shows_them_masked(huu_nghi_trip):
     assert "Nguyễn Văn An" in rows
     assert_hidden(rows)
     assert client.get(reverse("admin:enterprises_driver_add")).status_code == 403  # drivers come from registrations
+
+
+def test_the_admin_finds_a_driver_by_the_whole_id_only(huu_nghi_trip):
+    """A search by part of the number would let staff read it out digit by digit from which drivers stay listed."""
+    client = Client()
+    client.force_login(make_user("root", superuser=True))
+    changelist = reverse("admin:enterprises_driver_changelist")
+    for part in ("001089", "08901", "9012"):  # parts of ID_NUMBER found nowhere else (the tax code has "2345")
+        assert "Nguyễn Văn An" not in client.get(changelist, {"q": part}).content.decode(), part
+    assert "Nguyễn Văn An" in client.get(changelist, {"q": ID_NUMBER}).content.decode()
+
+
+def test_an_answer_kept_for_retries_is_not_shown_in_the_admin(personas, huu_nghi_trip):
+    officer = personas.api("bql.huunghi")
+    answer = officer.post(f"/trips/{huu_nghi_trip}/receiving-vehicles", {**RECEIVING, "plate": "12C-456.79"},
+                          **{"Idempotency-Key": "yard-0001"})
+    assert answer.status_code == 201 and answer.json()["driver_phone"] == "+84987654321", "its officer sees it"
+    record = IdempotencyRecord.objects.get(key="yard-0001")
+    client = Client()
+    client.force_login(make_user("root", superuser=True))
+    page = client.get(reverse("admin:accounts_idempotencyrecord_change", args=[record.pk]))
+    assert page.status_code == 200 and "yard-0001" in page.content.decode()
+    assert_hidden(page.content.decode())
 
 
 def test_renaming_a_driver_in_the_admin_keeps_the_id_and_phone(huu_nghi_trip):

@@ -1,5 +1,6 @@
 """`cuakhau worker`: the queue's timers in a loop — capacity refresh, released bookings, no-shows,
-green-lane release, call-forward. Safe to run twice at once (see queueing/timers.py)."""
+green-lane release, call-forward; and the expired answers kept for API retries. Safe to run twice at once
+(see queueing/timers.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run the queue timers (no-show sweep, green-lane release, call-forward) every --interval seconds."
+    help = ("Run the queue timers (no-show sweep, green-lane release, call-forward) and delete expired "
+            "idempotency records, every --interval seconds.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=float(conf.get("QUEUEING_WORKER_INTERVAL_SECONDS")),
