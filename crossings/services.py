@@ -206,10 +206,13 @@ def do_cancel_trip(actor: Actor, trip_id: int) -> Trip:
         if not Trip.objects.filter(pk=trip.pk, is_open=True).exclude(outcome=Outcome.CANCELLED).update(
                 outcome=Outcome.CANCELLED, is_open=False, version=F("version") + 1, updated_at=timezone.now()):
             raise Conflict(_("This trip is already closed."), "trip_closed")
+        # The registration changed too (one truck fewer), so an amendment read before this is refused as stale
+        # instead of bringing the truck back; with its last truck it is cancelled as a whole.
         registration = trip.registration
+        changes: dict[str, object] = {"version": F("version") + 1, "updated_at": timezone.now()}
         if not registration.trips.exclude(outcome=Outcome.CANCELLED).exists():
-            type(registration).objects.filter(pk=registration.pk).update(
-                status=RegistrationStatus.CANCELLED, version=F("version") + 1, updated_at=timezone.now())
+            changes["status"] = RegistrationStatus.CANCELLED
+        type(registration).objects.filter(pk=registration.pk).update(**changes)
         audit.record(actor, "trip.cancelled", registration_number=registration.number, trip_id=trip.pk,
                      gate_code=registration.gate.code)
     trip.refresh_from_db()

@@ -548,6 +548,9 @@ def do_swap_truck(actor: Actor, trip_id: int, *, plate: str, driver_name: str, d
     assert enterprise is not None
     try:
         with transaction.atomic():
+            # The registration first (locked by its update), then the trip, as every action locks them. Its version
+            # moves: an amendment read before the swap is refused as stale instead of putting the old truck back.
+            Registration.objects.filter(pk=trip.registration_id).update(version=F("version") + 1, updated_at=now)
             states = _lock_trip(trip)
             if trip.outcome != Outcome.ACTIVE:
                 raise Conflict(_("This trip is closed."), "trip_closed")

@@ -353,3 +353,31 @@ def test_cancelling_a_truck_moves_its_version(personas, submit):
     assert cancelled.status_code == 200, cancelled.json()
     assert cancelled.json()["version"] == before["version"] + 1
     assert Trip.objects.get(pk=trip_id).updated_at > changed_at
+
+
+SWAP = {"plate": "29C-987.65", "driver": {"name": "Lê Văn Cường", "identity_document": "001089999001",
+                                          "phone": "0912 000 111"}}
+
+
+@pytest.mark.parametrize("change", ["cancel one truck", "swap a truck"])
+def test_an_amendment_read_before_a_truck_changed_is_refused_as_stale(personas, submit, change):
+    """Cancelling or swapping a truck changes the registration: an amendment built on what was read before (say, by
+    the enterprise's own ERP) must not silently bring the old truck back."""
+    firm = personas.api("firm1")
+    registration = submit(vehicles=[vehicle(), vehicle(plate="12C-777.77")])
+    rid, first = registration["id"], registration["trips"][0]["id"]
+    if change == "cancel one truck":
+        assert firm.post(f"/trips/{first}/cancel").status_code == 200
+    else:
+        assert firm.post(f"/trips/{first}/swap", SWAP).status_code == 200
+    stale = firm.patch(f"/registrations/{rid}", {"version": registration["version"],
+                                                 "vehicles": [vehicle(), vehicle(plate="12C-777.77")]})
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale_version"
+    now = firm.get(f"/registrations/{rid}").json()
+    assert now["version"] == registration["version"] + 1
+    trips = {t["id"]: t for t in now["trips"]}
+    if change == "cancel one truck":
+        assert trips[first]["outcome"] == "cancelled"
+    else:
+        assert firm.get(f"/trips/{first}").json()["plate"] == "29C98765"
