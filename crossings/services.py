@@ -240,6 +240,7 @@ def do_add_receiving_vehicle(actor: Actor, trip_id: int, *, plate: str, driver_n
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
+        _check_still_transshipping(trip)
         vehicle = TransshipmentVehicle.objects.create(trip=trip, **values)
         audit.record(actor, "transshipment.vehicle_added", registration_number=trip.registration.number,
                      trip_id=trip.pk, data={"plate": values["plate"]})
@@ -252,6 +253,7 @@ def do_mark_receiving_vehicle(actor: Actor, trip_id: int, vehicle_id: int, event
     _check_transshipment_officer(actor, trip)
     now = timezone.now()
     with transaction.atomic():
+        _check_still_transshipping(trip)
         query = TransshipmentVehicle.objects.filter(pk=vehicle_id, trip=trip)
         if not query.exists():
             raise NotFound(_("Receiving truck not found."))
@@ -272,9 +274,20 @@ def _check_transshipment_officer(actor: Actor, trip: Trip) -> None:
     if not is_board(actor):
         raise Forbidden(_("Only the management board records transshipment."))
     _check_officer_at_gate(actor, trip.registration.gate_id, trip.registration.gate.province_id)
-    if trip.outcome != Outcome.ACTIVE:
+    _check_transshipping(trip.outcome, trip.pk)
+
+
+def _check_still_transshipping(trip: Trip) -> None:
+    """Inside the transaction: lock the trip and check again, so that a receiving truck is never recorded on a trip
+    completed or cancelled since the first check."""
+    outcome = Trip.objects.select_for_update().filter(pk=trip.pk).values_list("outcome", flat=True).first()
+    _check_transshipping(outcome, trip.pk)
+
+
+def _check_transshipping(outcome: str | None, trip_id: int) -> None:
+    if outcome != Outcome.ACTIVE:
         raise Conflict(_("This trip is closed."), "trip_closed")
-    if states_of(trip.pk).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):
+    if states_of(trip_id).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):
         raise Conflict(_("This trip does not transship."), "not_required")
 
 

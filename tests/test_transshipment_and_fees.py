@@ -138,6 +138,36 @@ def test_only_the_board_records_receiving_trucks(personas, submit):
     assert TransshipmentVehicle.objects.count() == 0
 
 
+@pytest.mark.parametrize("action", ["add", "mark"])
+def test_a_receiving_truck_is_not_recorded_on_a_trip_closed_a_moment_before(personas, submit, monkeypatch, action):
+    """The trip is checked again under its lock: closed between the first check and the write (here, cancelled by
+    another request at that very moment), nothing is recorded."""
+    from crossings import services
+    from crossings.models import Trip
+
+    registration = submit(vehicles=[chinese_truck(journey="transship")])
+    into_the_yard(personas, registration)
+    trip_id = registration["trips"][0]["id"]
+    board = personas.api("bql.huunghi")
+    receiving = board.post(f"/trips/{trip_id}/receiving-vehicles", RECEIVING).json()
+    checked_first = services._check_transshipment_officer
+
+    def then_closed(actor, trip):  # type: ignore[no-untyped-def]
+        checked_first(actor, trip)
+        Trip.objects.filter(pk=trip.pk).update(outcome="cancelled", is_open=False)
+
+    monkeypatch.setattr(services, "_check_transshipment_officer", then_closed)
+    before = (TransshipmentVehicle.objects.count(), AuditEvent.objects.count())
+    if action == "add":
+        response = board.post(f"/trips/{trip_id}/receiving-vehicles", {**RECEIVING, "plate": "12C-456.79"})
+    else:
+        response = board.post(f"/trips/{trip_id}/receiving-vehicles/{receiving['id']}/entered")
+    assert response.status_code == 409
+    assert response.json()["code"] == "trip_closed"
+    assert (TransshipmentVehicle.objects.count(), AuditEvent.objects.count()) == before
+    assert TransshipmentVehicle.objects.get(pk=receiving["id"]).entered_at is None
+
+
 # --- fees --------------------------------------------------------------------------------------------
 
 ELECTRONICS = [consignment(items=[item(hs_code="85176249")])]
