@@ -1,11 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, ApiToken, IdempotencyRecord, Profile
+from cuakhau.admin import AuditedModelAdmin
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AuditedModelAdmin):
     list_display = ["code", "name_vi", "name_zh", "kind", "gate", "province"]
     list_filter = ["kind", "province", "gate"]
     search_fields = ["code", "name_vi", "name_zh", "name_en"]
@@ -13,7 +16,7 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(AuditedModelAdmin):
     list_display = ["user", "enterprise", "agency", "language"]
     list_filter = ["language", "agency__kind", "agency__gate"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "enterprise__name",
@@ -23,7 +26,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedModelAdmin):
     """Tokens are issued by the API (the secret is shown once); here they can only be read and revoked."""
 
     list_display = ["prefix", "user", "kind", "name", "created_at", "expires_at", "revoked_at"]
@@ -62,3 +65,18 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+# Accounts and their permissions (superuser, staff, groups) are changed here: on the audit trail like the rest.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedModelAdmin, UserAdmin):  # type: ignore[type-arg]
+    pass
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    pass

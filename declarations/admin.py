@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuakhau.admin import AuditedModelAdmin
 from declarations.models import Consignment, DailySequence, Item, Registration
 
 
@@ -56,7 +57,7 @@ class ItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(DailySequence)
-class DailySequenceAdmin(admin.ModelAdmin):
+class DailySequenceAdmin(AuditedModelAdmin):
     list_display = ["gate", "day", "last"]
     list_filter = ["gate"]
     date_hierarchy = "day"

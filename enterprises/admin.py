@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cuakhau.admin import masked
+from cuakhau.admin import AuditedModelAdmin, masked
 from cuakhau.lib.people import mask_identity, mask_phone
 from enterprises.models import Driver, Enterprise, Vehicle
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(AuditedModelAdmin):
     list_display = ["tax_code", "name", "name_zh", "country", "created_at"]
     list_filter = ["country"]
     search_fields = ["tax_code", "name", "name_zh", "address"]
@@ -15,7 +15,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(AuditedModelAdmin):
     list_display = ["__str__", "country", "load_class", "owner"]
     list_filter = ["country", "load_class"]
     search_fields = ["plate", "owner__name", "owner__tax_code"]
@@ -26,7 +26,7 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Driver)
-class DriverAdmin(admin.ModelAdmin):
+class DriverAdmin(AuditedModelAdmin):
     # Identity documents and phones are personal data, shown in clear only to the declaring enterprise and the
     # officers of the trip's gate: staff find a driver by a number they already have, and see it masked.
     # Drivers come from registrations, so none is added here.

@@ -1,18 +1,18 @@
 from django.contrib import admin
 
-from cuakhau.admin import ReadOnlyModelAdmin
+from cuakhau.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from fees.models import JourneyFactor, Tariff, TripFee
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(AuditedModelAdmin):
     list_display = ["goods_type", "load_class", "amount_vnd"]
     list_filter = ["goods_type", "load_class"]
     list_editable = ["amount_vnd"]
 
 
 @admin.register(JourneyFactor)
-class JourneyFactorAdmin(admin.ModelAdmin):
+class JourneyFactorAdmin(AuditedModelAdmin):
     list_display = ["journey", "percent"]
     list_editable = ["percent"]
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cuakhau.admin import ReadOnlyModelAdmin
+from cuakhau.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from gates.models import (
     Closure,
     Gate,
@@ -35,14 +35,14 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(AuditedModelAdmin):
     list_display = ["code", "name_vi", "name_zh", "name_en", "country"]
     search_fields = ["code", "name_vi", "name_zh", "name_en"]
     list_filter = ["country"]
 
 
 @admin.register(Gate)
-class GateAdmin(admin.ModelAdmin):
+class GateAdmin(AuditedModelAdmin):
     list_display = ["code", "name_vi", "name_zh", "counterpart_name_vi", "counterpart_name_zh", "province", "kind",
                     "transport_mode", "handles_goods", "uses_slots"]
     list_filter = ["province", "kind", "transport_mode", "handles_goods", "uses_slots"]
@@ -52,7 +52,7 @@ class GateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lane)
-class LaneAdmin(admin.ModelAdmin):
+class LaneAdmin(AuditedModelAdmin):
     list_display = ["__str__", "gate", "kind", "direction", "automated", "trucks_per_hour"]
     list_filter = ["gate", "kind", "direction", "automated"]
     search_fields = ["code", "gate__code", "gate__name_vi"]
@@ -60,7 +60,7 @@ class LaneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Yard)
-class YardAdmin(admin.ModelAdmin):
+class YardAdmin(AuditedModelAdmin):
     list_display = ["code", "name_vi", "name_zh", "gate", "operator", "places"]
     list_filter = ["gate"]
     search_fields = ["code", "name_vi", "name_zh", "name_en", "operator", "gate__name_vi"]
@@ -68,7 +68,7 @@ class YardAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(AuditedModelAdmin):
     list_display = ["gate", "weekday", "opens", "closes"]
     list_filter = ["gate", "weekday"]
     search_fields = ["gate__code", "gate__name_vi"]
@@ -76,7 +76,7 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(AuditedModelAdmin):
     list_display = ["gate", "reason", "starts_at", "ends_at"]
     list_filter = ["gate"]
     search_fields = ["reason", "gate__code", "gate__name_vi"]
@@ -91,14 +91,14 @@ class ProtocolGateInline(admin.TabularInline):
 
 
 @admin.register(GoodsProtocol)
-class GoodsProtocolAdmin(admin.ModelAdmin):
+class GoodsProtocolAdmin(AuditedModelAdmin):
     list_display = ["hs_prefix", "name_vi", "name_zh", "name_en", "directions"]
     search_fields = ["hs_prefix", "name_vi", "name_zh", "name_en"]
     inlines = [ProtocolGateInline]
 
 
 @admin.register(ProtocolGate)
-class ProtocolGateAdmin(admin.ModelAdmin):
+class ProtocolGateAdmin(AuditedModelAdmin):
     list_display = ["protocol", "gate", "since"]
     list_filter = ["protocol", "gate"]
     search_fields = ["protocol__hs_prefix", "protocol__name_vi", "gate__code", "gate__name_vi"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuakhau.admin import AuditedModelAdmin
 from queueing.models import (
     Booking,
     CallForward,
@@ -12,24 +13,24 @@ from queueing.models import (
 
 
 @admin.register(GateQueuePolicy)
-class GateQueuePolicyAdmin(admin.ModelAdmin):
+class GateQueuePolicyAdmin(AuditedModelAdmin):
     list_display = ["gate", "green_share_percent", "congestion_yellow_from", "congestion_orange_from",
                     "congestion_red_above"]
 
 
 @admin.register(CapacityOverride)
-class CapacityOverrideAdmin(admin.ModelAdmin):
+class CapacityOverrideAdmin(AuditedModelAdmin):
     list_display = ["gate", "direction", "starts_at", "ends_at", "trucks_per_hour", "reason", "created_by"]
     list_filter = ["gate", "direction"]
 
 
 @admin.register(PerishableHeading)
-class PerishableHeadingAdmin(admin.ModelAdmin):
+class PerishableHeadingAdmin(AuditedModelAdmin):
     list_display = ["hs_prefix", "name_vi", "name_zh", "name_en"]
 
 
 @admin.register(WaitingArea)
-class WaitingAreaAdmin(admin.ModelAdmin):
+class WaitingAreaAdmin(AuditedModelAdmin):
     list_display = ["code", "gate", "name_vi", "name_zh"]
 
 

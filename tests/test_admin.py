@@ -152,3 +152,71 @@ def test_a_gate_permitted_in_the_admin_takes_the_protocols_goods(admin_client_wi
     assert response.status_code == 302, response.content.decode()[:3000]
     accepted = firm.post("/registrations", payload)
     assert accepted.status_code == 201, accepted.json()
+
+
+# --- changes made in the admin are on the audit trail ------------------------------------------------
+
+def admin_events(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_a_closure_added_then_deleted_in_the_admin_is_on_the_audit_trail(admin_client_with_data):
+    from crossings import audit
+    from gates.models import Closure
+
+    client = admin_client_with_data
+    day = next_open_morning(days=3)
+    added = client.post(reverse("admin:gates_closure_add"), {
+        "gate": Gate.objects.get(code="huu-nghi").pk, "reason": "Bão số 3",
+        "starts_at_0": f"{day:%Y-%m-%d}", "starts_at_1": "00:00:00", "ends_at_0": f"{day:%Y-%m-%d}",
+        "ends_at_1": "23:59:00"}, REMOTE_ADDR="10.0.0.7")
+    assert added.status_code == 302, added.content.decode()[:2000]
+    closure = Closure.objects.get(reason="Bão số 3")
+    [event] = admin_events("admin.added")
+    assert (event.actor_name, event.role, event.ip_address) == ("root", "admin", "10.0.0.7")
+    assert event.data == {"model": "gates.closure", "object_id": str(closure.pk), "changes": [{"kind": "added"}]}
+
+    # The "delete selected" action: every row it deletes, in one transaction with the deletion.
+    deleted = client.post(reverse("admin:gates_closure_changelist"),
+                          {"action": "delete_selected", "_selected_action": [closure.pk], "post": "yes"})
+    assert deleted.status_code == 302
+    assert not Closure.objects.filter(pk=closure.pk).exists()
+    assert [e.data["object_id"] for e in admin_events("admin.deleted")] == [str(closure.pk)]
+    assert audit.verify() == []
+
+
+def test_a_tariff_changed_in_the_list_is_on_the_audit_trail_with_the_field_not_the_amount(admin_client_with_data):
+    from fees.models import Tariff
+
+    tariff = Tariff.objects.order_by("pk").first()
+    assert tariff is not None
+    tariffs = list(Tariff.objects.order_by("goods_type", "load_class"))
+    form = {"form-TOTAL_FORMS": str(len(tariffs)), "form-INITIAL_FORMS": str(len(tariffs)), "_save": "Save"}
+    for n, row in enumerate(tariffs):
+        form[f"form-{n}-id"] = str(row.pk)
+        form[f"form-{n}-amount_vnd"] = str(row.amount_vnd + 1000 if row.pk == tariff.pk else row.amount_vnd)
+    saved = admin_client_with_data.post(reverse("admin:fees_tariff_changelist"), form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    tariff.refresh_from_db()
+    [event] = admin_events("admin.changed")
+    assert event.data["model"] == "fees.tariff" and event.data["object_id"] == str(tariff.pk)
+    assert event.data["changes"][0]["kind"] == "changed" and len(event.data["changes"][0]["fields"]) == 1
+    assert str(tariff.amount_vnd) not in str(event.data)
+
+
+def test_making_someone_a_superuser_in_the_admin_is_on_the_audit_trail(admin_client_with_data):
+    from django.contrib.auth.models import User
+
+    clerk = make_user("clerk")
+    page = admin_client_with_data.get(reverse("admin:auth_user_change", args=[clerk.pk]))
+    assert page.status_code == 200
+    form = {"username": "clerk", "is_active": "on", "is_staff": "on", "is_superuser": "on",
+            "date_joined_0": f"{clerk.date_joined:%Y-%m-%d}", "date_joined_1": f"{clerk.date_joined:%H:%M:%S}",
+            "initial-date_joined_0": f"{clerk.date_joined:%Y-%m-%d}",
+            "initial-date_joined_1": f"{clerk.date_joined:%H:%M:%S}"}
+    saved = admin_client_with_data.post(reverse("admin:auth_user_change", args=[clerk.pk]), form)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    assert User.objects.get(pk=clerk.pk).is_superuser
+    [event] = admin_events("admin.changed")
+    assert event.data["model"] == "auth.user" and event.data["object_id"] == str(clerk.pk)
+    assert len(event.data["changes"][0]["fields"]) == 2  # staff status, superuser status
