@@ -27,7 +27,7 @@ def _gate_out(gate: Gate, reference: rules.Rules | None = None) -> dict:
     }
 
 
-@router.get("/gates", auth=None, response=list[GateOut])
+@router.get("/gates", auth=None, response={200: list[GateOut], 422: ErrorOut})
 def list_gates(request: HttpRequest, province: str = ""):  # type: ignore[no-untyped-def]
     gates = Gate.objects.select_related("province")
     if province:
@@ -36,7 +36,7 @@ def list_gates(request: HttpRequest, province: str = ""):  # type: ignore[no-unt
     return [_gate_out(gate, reference) for gate in gates]
 
 
-@router.get("/gates/{code}", auth=None, response={200: GateDetailOut, 404: ErrorOut})
+@router.get("/gates/{code}", auth=None, response={200: GateDetailOut, 404: ErrorOut, 422: ErrorOut})
 def gate_detail(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
     gate = Gate.objects.select_related("province").filter(code=code).first()
     if gate is None:

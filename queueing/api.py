@@ -183,7 +183,7 @@ def board(request: HttpRequest):  # type: ignore[no-untyped-def]
     return {"generated_at": timezone.now(), "gates": [dataclasses.asdict(g) for g in build_board()]}
 
 
-@router.get("/board/{gate}", response={200: GateBoardOut, 404: ErrorOut}, auth=None)
+@router.get("/board/{gate}", response={200: GateBoardOut, 404: ErrorOut, 422: ErrorOut}, auth=None)
 def gate_board(request: HttpRequest, gate: str):  # type: ignore[no-untyped-def]
     return dataclasses.asdict(build_board(gate)[0])
 
