@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cuakhau.admin import AuditedModelAdmin
+from cuakhau.admin import ReadOnlyModelAdmin
 from declarations.models import Consignment, DailySequence, Item, Registration
 
 
@@ -57,11 +57,9 @@ class ItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(DailySequence)
-class DailySequenceAdmin(AuditedModelAdmin):
+class DailySequenceAdmin(ReadOnlyModelAdmin):
+    """The registration number counters: deleting one would start a day's numbers again, into the numbers given."""
+
     list_display = ["gate", "day", "last"]
     list_filter = ["gate"]
     date_hierarchy = "day"
-    readonly_fields = ["gate", "day", "last"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False

@@ -220,3 +220,14 @@ def test_making_someone_a_superuser_in_the_admin_is_on_the_audit_trail(admin_cli
     [event] = admin_events("admin.changed")
     assert event.data["model"] == "auth.user" and event.data["object_id"] == str(clerk.pk)
     assert len(event.data["changes"][0]["fields"]) == 2  # staff status, superuser status
+
+
+def test_the_registration_number_counters_cannot_be_deleted_in_the_admin(admin_client_with_data):
+    """Deleting a day's counter would give that day's numbers again."""
+    from declarations.models import DailySequence
+
+    counter = DailySequence.objects.first()
+    assert counter is not None
+    assert admin_client_with_data.post(reverse("admin:declarations_dailysequence_delete", args=[counter.pk]),
+                                       {"post": "yes"}).status_code == 403
+    assert DailySequence.objects.filter(pk=counter.pk).exists()
