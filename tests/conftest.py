@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -31,6 +32,13 @@ FIRM3_TAX_CODE = "0301234587"
 @pytest.fixture(autouse=True)
 def _vietnamese_default(settings):  # type: ignore[no-untyped-def]
     settings.LANGUAGE_CODE = "vi"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Django's cache outlives a test's rolled-back database: a rate limit counted in one test (the API fuzzing books
+    many times) must not refuse another's requests."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
