@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, ApiToken, IdempotencyRecord, Profile
-from cuakhau.admin import AuditedModelAdmin
+from cuakhau.admin import AuditedModelAdmin, admin_actor
 
 
 @admin.register(Agency)
@@ -43,9 +43,9 @@ class ApiTokenAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):  # type: ignore[no-untyped-def]
-        from accounts.services import ADMIN, Actor, actor_for, client_ip, do_revoke_token
+        from accounts.services import do_revoke_token
 
-        actor = actor_for(request.user, client_ip(request)) or Actor(request.user, ADMIN, ip_address=client_ip(request))
+        actor = admin_actor(request)
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             do_revoke_token(actor, token)
 

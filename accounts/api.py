@@ -59,7 +59,7 @@ def create_api_key(request: HttpRequest, data: ApiKeyIn):  # type: ignore[no-unt
 @router.delete("/api-keys/{key_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def revoke_api_key(request: HttpRequest, key_id: int):  # type: ignore[no-untyped-def]
     actor = current_actor(request)
-    token = ApiToken.objects.filter(pk=key_id, user=actor.user, kind=TokenKind.API_KEY).first()
+    token = ApiToken.objects.filter(pk=key_id, user=actor.user, kind=TokenKind.API_KEY).select_related("user").first()
     if token is None:
         raise NotFound(_("API key not found."))
     do_revoke_token(actor, token)

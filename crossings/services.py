@@ -274,20 +274,15 @@ def _check_transshipment_officer(actor: Actor, trip: Trip) -> None:
     if not is_board(actor):
         raise Forbidden(_("Only the management board records transshipment."))
     _check_officer_at_gate(actor, trip.registration.gate_id, trip.registration.gate.province_id)
-    _check_transshipping(trip.outcome, trip.pk)
 
 
 def _check_still_transshipping(trip: Trip) -> None:
-    """Inside the transaction: lock the trip and check again, so that a receiving truck is never recorded on a trip
-    completed or cancelled since the first check."""
+    """Inside the transaction, with the trip locked: a receiving truck is never recorded on a trip completed or
+    cancelled since it was read."""
     outcome = Trip.objects.select_for_update().filter(pk=trip.pk).values_list("outcome", flat=True).first()
-    _check_transshipping(outcome, trip.pk)
-
-
-def _check_transshipping(outcome: str | None, trip_id: int) -> None:
     if outcome != Outcome.ACTIVE:
         raise Conflict(_("This trip is closed."), "trip_closed")
-    if states_of(trip_id).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):
+    if states_of(trip.pk).get("transshipment") in (None, CheckpointState.NOT_REQUIRED):
         raise Conflict(_("This trip does not transship."), "not_required")
 
 

@@ -15,30 +15,36 @@ class AuditedModelAdmin(admin.ModelAdmin):
     row of which table, which fields and inline rows changed; never the values, which may be personal data."""
 
     def log_addition(self, request, obj, message):  # type: ignore[no-untyped-def]
-        _record(request, "admin.added", obj, message)
+        _record(admin_actor(request), "admin.added", obj, message)
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):  # type: ignore[no-untyped-def]
-        _record(request, "admin.changed", obj, message)
+        _record(admin_actor(request), "admin.changed", obj, message)
         return super().log_change(request, obj, message)
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
         with transaction.atomic():
-            _record(request, "admin.deleted", obj, [])
+            _record(admin_actor(request), "admin.deleted", obj, [])
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        actor = admin_actor(request)
         with transaction.atomic():  # the "delete selected" action runs outside the admin's own transactions
             for obj in queryset:
-                _record(request, "admin.deleted", obj, [])
+                _record(actor, "admin.deleted", obj, [])
             super().delete_queryset(request, queryset)
 
 
-def _record(request: Any, action: str, obj: Any, message: Any) -> None:
+def admin_actor(request: Any) -> Any:
+    """Who acts in the admin, for the audit trail: a staff member without a profile acts as an administrator."""
     from accounts.services import ADMIN, Actor, actor_for, client_ip
+
+    return actor_for(request.user, client_ip(request)) or Actor(request.user, ADMIN, ip_address=client_ip(request))
+
+
+def _record(actor: Any, action: str, obj: Any, message: Any) -> None:
     from crossings import audit
 
-    actor = actor_for(request.user, client_ip(request)) or Actor(request.user, ADMIN, ip_address=client_ip(request))
     changes = []
     for entry in message if isinstance(message, list) else []:
         for kind, detail in entry.items():  # {"changed": {"fields": […]}} or an inline's {"added": {"name": …}}
